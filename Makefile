@@ -1,0 +1,22 @@
+# Two commands for a fresh clone: `make train` and `make test`. Each sets up whatever is missing first.
+PY := .venv/bin/python
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup train test test-fast lint
+
+setup:
+	bash scripts/setup.sh
+
+train: setup
+	$(PY) -m askrl.train recipe=askmind_grpo $(ARGS)
+
+# The whole suite on CPU, end-to-end training runs included (GPU-only tests skip themselves).
+test: setup
+	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -m "not gpu and not slow" $(PYTEST_ARGS)
+
+lint:
+	$(PY) -m ruff check askrl reward eval_hooks tests scripts

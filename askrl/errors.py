@@ -1,0 +1,45 @@
+"""askrl's error types: one per boundary, each message saying what happened, the bad value and the fix.
+
+Callers catch ``AskrlError`` at the command-line edge and print its message (never a traceback for bad input).
+"""
+
+from __future__ import annotations
+
+
+class AskrlError(Exception):
+    """Base of every error askrl raises on purpose."""
+
+
+class ConfigError(AskrlError):
+    """A configuration value is missing, malformed or an unsupported combination; the message names the key."""
+
+
+class UnknownNameError(AskrlError, KeyError):
+    """A registry lookup failed; the message lists the known names."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DataError(AskrlError):
+    """Input data is invalid; the message names the file, the line (record) and the field."""
+
+
+class ModelPrepError(AskrlError):
+    """An offline model could not be built or failed its generation check."""
+
+
+class RubricError(AskrlError):
+    """A rubric (checklist, reward table or prompt template) is malformed."""
+
+
+class RolloutError(AskrlError):
+    """A multi-turn rollout hit an inconsistent state (never used for judge failures, which are outcomes)."""
+
+
+class EvalError(AskrlError):
+    """An evaluation run could not proceed."""
+
+
+class JudgeError(AskrlError):
+    """Inside the judge client only: a failed attempt. Callers receive a failed ``JudgeResult`` instead."""
