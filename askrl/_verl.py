@@ -1,0 +1,81 @@
+"""The one module that imports ``verl``: every VERL name askrl uses, resolved lazily, plus the version check.
+
+Why: askrl pins ``verl==0.9.1`` and leans on parts of it that move between releases (the agent-loop token
+helpers, the private rollout registry, the checkpoint callback). Keeping every import here means a VERL upgrade
+touches this file (and ``askrl/plugins.py``), and a unit test checks that no other module imports ``verl``.
+
+Names resolve on first attribute access, so ``import askrl._verl`` costs nothing until a VERL name is used
+(importing VERL takes several seconds).
+
+    from askrl import _verl
+    _verl.AgentLoopBase          # verl.experimental.agent_loop.agent_loop.AgentLoopBase
+    _verl.check_version()        # raises ConfigError on a VERL other than 0.9.1
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from askrl.errors import ConfigError
+
+VERL_VERSION = "0.9.1"
+
+# name -> "module:attribute" (or "module" for a whole module). Add a row when askrl needs another VERL name.
+_EXPORTS: dict[str, str] = {
+    # core
+    "verl": "verl",
+    "DataProto": "verl.protocol:DataProto",
+    "core_algos": "verl.trainer.ppo.core_algos",
+    "register_adv_est": "verl.trainer.ppo.core_algos:register_adv_est",
+    "get_adv_estimator_fn": "verl.trainer.ppo.core_algos:get_adv_estimator_fn",
+    # agent loop
+    "agent_loop_module": "verl.experimental.agent_loop.agent_loop",
+    "AgentLoopBase": "verl.experimental.agent_loop.agent_loop:AgentLoopBase",
+    "AgentLoopOutput": "verl.experimental.agent_loop.agent_loop:AgentLoopOutput",
+    "AgentLoopMetrics": "verl.experimental.agent_loop.agent_loop:AgentLoopMetrics",
+    # rollout
+    "TokenOutput": "verl.workers.rollout.replica:TokenOutput",
+    "RolloutReplica": "verl.workers.rollout.replica:RolloutReplica",
+    "RolloutReplicaRegistry": "verl.workers.rollout.replica:RolloutReplicaRegistry",
+    "BaseRollout": "verl.workers.rollout.base:BaseRollout",
+    "rollout_base_module": "verl.workers.rollout.base",
+    # platform
+    "PlatformBase": "verl.plugin.platform.platform_base:PlatformBase",
+    "PlatformRegistry": "verl.plugin.platform.platform_manager:PlatformRegistry",
+    # trainer, checkpoints
+    "main_ppo": "verl.trainer.main_ppo",
+    "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"askrl._verl has no VERL export {name!r}; add it to _EXPORTS") from None
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name)
+    value = getattr(module, attr) if attr else module
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def installed_version() -> str | None:
+    """The installed VERL version, or None when VERL is not installed (read from metadata, without importing it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("verl")
+    except PackageNotFoundError:
+        return None
+
+
+def check_version() -> None:
+    """Refuse to run on a VERL other than the pinned one: askrl relies on 0.9.1's private layout."""
+    found = installed_version()
+    if found != VERL_VERSION:
+        raise ConfigError(
+            f"askrl needs verl=={VERL_VERSION}, found {found or 'no verl'}; run `bash scripts/setup.sh` or "
+            f"`pip install verl=={VERL_VERSION}`"
+        )

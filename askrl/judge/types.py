@@ -1,0 +1,157 @@
+"""The judge's contract: task-level requests, strict verdict schemas, and explicit outcomes.
+
+Who uses it: ``reward/`` (turn grading), ``askrl/rollout`` (the simulated user), ``eval_hooks`` (verdicts).
+Every backend (an LLM behind OpenAI-compatible endpoints, or the offline ``lexical`` judge) implements the
+``Judge`` protocol below, so callers never branch on the backend.
+
+How it fails: a judge call never raises into the training loop and never invents a score. It returns a
+``JudgeResult`` whose ``verdict`` is set, or whose ``failure`` names what went wrong after the retry budget was
+spent. The caller decides what a failure means (mask the trajectory, penalise for an ablation, or stop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, model_validator
+
+V = TypeVar("V")
+
+
+class FailureKind(str, Enum):
+    """Why a judge call failed after all its retries (a metric label: ``judge/failures/<kind>``)."""
+
+    TIMEOUT = "timeout"
+    HTTP_ERROR = "http_error"  # a non-2xx status, or a connection the endpoint refused
+    INVALID_JSON = "invalid_json"  # no JSON object could be extracted from the reply
+    SCHEMA_MISMATCH = "schema_mismatch"  # JSON, but not the verdict schema (wrong type, length, enum)
+    NO_ENDPOINT = "no_endpoint"  # every endpoint's circuit breaker is open
+
+
+@dataclass(frozen=True)
+class JudgeResult(Generic[V]):
+    """The outcome of one judge call: a verdict, or a failure with its kind. Never both, never neither."""
+
+    verdict: V | None = None
+    failure: FailureKind | None = None
+    error: str | None = None  # human-readable detail of the last failed attempt
+    raw: str | None = None  # the last raw reply text, truncated, for debugging and logs
+    attempts: int = 1
+    latency_s: float = 0.0
+    endpoint: str | None = None  # base URL (or "lexical") that produced the final attempt
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.verdict is None) == (self.failure is None):
+            raise ValueError("JudgeResult needs exactly one of verdict and failure")
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class TurnVerdict(_Strict):
+    """Verdict on a non-final assistant turn, graded against the checklist (the paper's r_t).
+
+    ``hits[i]`` is true when the turn targets checklist item i (AskMind: explicitly asks about it;
+    AskOverconfidence: explicitly corrects or questions that misleading claim). ``answered_final`` is true when
+    the turn commits to a final answer while information is missing (or doubles down on a false premise).
+    The checklist length is checked by ``JudgeRequest``-aware validation (``check_hits_length``).
+    """
+
+    answered_final: StrictBool
+    hits: list[StrictBool]
+    irrelevant_or_redundant: StrictBool = False
+    notes: list[StrictStr] = []
+
+
+class FinalVerdict(_Strict):
+    """Verdict on the final assistant turn (the paper's r_T)."""
+
+    decision: Literal["still_asking", "wrong", "correct"]
+
+
+class UserReply(_Strict):
+    """The simulated user's reply to the assistant's latest message."""
+
+    reply: StrictStr
+
+    @model_validator(mode="after")
+    def _non_empty(self) -> UserReply:
+        if not self.reply.strip():
+            raise ValueError("reply is empty")
+        return self
+
+
+def check_hits_length(verdict: TurnVerdict, checklist_len: int) -> None:
+    """Raise ``ValueError`` when ``hits`` does not have one entry per checklist item (a schema mismatch)."""
+    if len(verdict.hits) != checklist_len:
+        raise ValueError(f"hits has {len(verdict.hits)} entries, the checklist has {checklist_len}")
+
+
+TaskKind = Literal["askmind", "overconfidence"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation, as the judge sees it."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """Everything a judge needs about one assistant turn of one episode.
+
+    ``history`` is the conversation *before* ``response``: it starts with the user's (degraded or overconfident)
+    question and alternates. ``resolved`` lists the indices of checklist items earlier turns already resolved
+    (multi-turn aware grading; asking about them again is redundant).
+    """
+
+    task: TaskKind
+    ori_question: str
+    hidden_info: str  # degraded_info (AskMind) or overconfidence_info (AskOverconfidence)
+    checklist: tuple[str, ...]  # required_points or misleading_points
+    expected_answer: str
+    history: tuple[Turn, ...]
+    response: str
+    resolved: tuple[int, ...] = ()
+    is_final_turn: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def question(self) -> str:
+        """The latest user message the assistant is replying to."""
+        users = [t.content for t in self.history if t.role == "user"]
+        return users[-1] if users else ""
+
+
+class Judge(Protocol):
+    """A judge backend. All methods are coroutines and safe to call concurrently."""
+
+    name: str
+
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+        """Grade a non-final turn against the checklist."""
+        ...
+
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+        """Grade a final turn against the expected answer."""
+        ...
+
+    async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:
+        """Play the user who holds the hidden information, replying to ``request.response``."""
+        ...
+
+    def metrics(self) -> dict[str, float]:
+        """Flat ``judge/...`` metrics (calls, retries, failures by kind, latency, tokens) since the last reset."""
+        ...
