@@ -1,0 +1,70 @@
+"""``python -m askrl.data validate PATH [--kind KIND]``: check AskBench files before any GPU time is spent.
+
+Good input: exit 0 and one JSON line per file, ``{"path", "kind", "records", ...}``. Bad input: exit 2 and one
+``FILE:LINE: field 'X': problem`` line per problem (the first 20, then a count) on stderr; never a traceback.
+PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from askrl.data.loading import LoadedFile, load_records, record_files
+from askrl.data.records import KIND_MODELS
+from askrl.errors import AskrlError
+
+
+def summary(loaded: LoadedFile) -> dict[str, Any]:
+    """The one-line report for a good file: counts, plus checklist statistics where records have a checklist."""
+    out: dict[str, Any] = {"path": str(loaded.path), "kind": loaded.kind, "records": len(loaded.records)}
+    lengths = [
+        len(getattr(r, "required_points", None) or getattr(r, "misleading_points", None) or [])
+        for r in loaded.records
+        if hasattr(r, "required_points") or hasattr(r, "misleading_points")
+    ]
+    if lengths:
+        out["checklist_mean"] = round(statistics.fmean(lengths), 3)
+        out["checklist_min"] = min(lengths)
+        out["checklist_max"] = max(lengths)
+    return out
+
+
+def validate(path: Path, kind: str | None) -> int:
+    files = record_files(path)
+    if not files:
+        print(f"{path}: no .jsonl or .parquet files found", file=sys.stderr)
+        return 2
+    status = 0
+    for file in files:
+        try:
+            loaded = load_records(file, kind)
+        except AskrlError as err:
+            print(str(err), file=sys.stderr)
+            status = 2
+            continue
+        print(json.dumps(summary(loaded), ensure_ascii=False))
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m askrl.data", description="AskBench data tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    val = sub.add_parser("validate", help="validate a file or every record file under a folder")
+    val.add_argument("path", type=Path)
+    val.add_argument("--kind", choices=sorted(KIND_MODELS), default=None, help="record kind (inferred when omitted)")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        if not args.path.exists():
+            print(f"{args.path}: no such file or folder", file=sys.stderr)
+            return 2
+        return validate(args.path, args.kind)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
