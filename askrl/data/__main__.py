@@ -1,8 +1,13 @@
-"""``python -m askrl.data validate PATH [--kind KIND]``: check AskBench files before any GPU time is spent.
+"""AskBench data tools: ``validate`` files before any GPU time is spent, ``prepare`` VERL parquet.
+
+``python -m askrl.data validate PATH [--kind KIND]``:
 
 Good input: exit 0 and one JSON line per file, ``{"path", "kind", "records", ...}``. Bad input: exit 2 and one
 ``FILE:LINE: field 'X': problem`` line per problem (the first 20, then a count) on stderr; never a traceback.
 PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked.
+
+``python -m askrl.data prepare --task askmind|overconfidence --input PATH|NAME|hf --out DIR [--val-frac F]
+[--mode online|offline]``: writes ``DIR/train.parquet`` (and ``val.parquet``) and prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from askrl.data.loading import LoadedFile, load_records, record_files
+from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
 from askrl.errors import AskrlError
 
@@ -57,7 +63,25 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="validate a file or every record file under a folder")
     val.add_argument("path", type=Path)
     val.add_argument("--kind", choices=sorted(KIND_MODELS), default=None, help="record kind (inferred when omitted)")
+    prep = sub.add_parser("prepare", help="write VERL parquet for online (multi-turn) or offline (per-turn) training")
+    prep.add_argument("--task", choices=sorted(TASK_DATASETS), required=True)
+    prep.add_argument("--input", required=True, help="a JSONL/parquet path, a dataset name, or 'hf' (hub download)")
+    prep.add_argument("--out", type=Path, required=True)
+    prep.add_argument("--val-frac", type=float, default=0.0)
+    prep.add_argument("--mode", choices=["online", "offline"], default="online")
+    prep.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "prepare":
+        try:
+            result = prepare_parquet(
+                args.task, args.input, args.out, mode=args.mode, val_frac=args.val_frac, seed=args.seed
+            )
+        except AskrlError as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        print(json.dumps({"train": str(result.train), "val": str(result.val) if result.val else None,
+                          "train_rows": result.train_rows, "val_rows": result.val_rows, "records": result.records}))
+        return 0
     if args.command == "validate":
         if not args.path.exists():
             print(f"{args.path}: no such file or folder", file=sys.stderr)
