@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "core_algos": "verl.trainer.ppo.core_algos",
     "register_adv_est": "verl.trainer.ppo.core_algos:register_adv_est",
     "get_adv_estimator_fn": "verl.trainer.ppo.core_algos:get_adv_estimator_fn",
+    "RLHFDataset": "verl.utils.dataset.rl_dataset:RLHFDataset",
     # agent loop
     "agent_loop_module": "verl.experimental.agent_loop.agent_loop",
     "AgentLoopBase": "verl.experimental.agent_loop.agent_loop:AgentLoopBase",
