@@ -1,0 +1,119 @@
+"""Preflight: catch what would fail minutes into a GPU job before Ray starts, one line per problem with the fix.
+
+Checks (each a small function returning problem lines, so tests can drive them one by one):
+- the data files exist and validate (askrl rows for AskMind/AskOverconfidence recipes);
+- every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge);
+- the model path has weights and a tokenizer with a chat template;
+- the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check).
+
+``run_preflight`` collects all problems and raises ``PreflightError`` with every line; it never starts Ray.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+
+from askrl.errors import AskrlError
+
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt")
+
+
+class PreflightError(AskrlError):
+    """One or more preflight checks failed; ``problems`` holds one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("preflight failed:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _as_list(files: str | Iterable[str] | None) -> list[str]:
+    if files is None:
+        return []
+    return [files] if isinstance(files, str) else [str(f) for f in files]
+
+
+def check_data(key: str, files: str | Iterable[str] | None, *, mode: str | None) -> list[str]:
+    """``key`` (e.g. ``data.train_files``) must name existing files; with ``mode`` set, their rows must validate."""
+    from askrl.data.row_checks import check_rows
+
+    paths = _as_list(files)
+    if not paths:
+        return [f"{key} is empty: set it to your parquet file(s) (python -m askrl.data prepare writes them)"]
+    problems = []
+    for path in paths:
+        if not Path(path).is_file():
+            problems.append(f"{key}: {path} does not exist (python -m askrl.data prepare --out DIR writes DIR/train.parquet)")
+        elif mode is not None:
+            try:
+                check_rows(path, mode)
+            except AskrlError as err:
+                problems.extend(f"{key}: {line}" for line in str(err).splitlines())
+    return problems
+
+
+def check_model(key: str, path: str) -> list[str]:
+    """A local model dir needs a config, weights and a tokenizer with a chat template; a hub id needs a tokenizer."""
+    local = Path(path).expanduser()
+    if local.is_dir():
+        problems = []
+        if not (local / "config.json").is_file():
+            problems.append(f"{key}: {local} has no config.json (not a HuggingFace model directory)")
+        if not any(next(local.glob(p), None) for p in WEIGHT_PATTERNS):
+            problems.append(f"{key}: {local} has no weights (*.safetensors or *.bin)")
+        if problems:
+            return problems
+    elif path.startswith(("/", ".", "~")):
+        return [f"{key}: {path} does not exist"]
+    try:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(local) if local.is_dir() else path)
+    except Exception as err:  # transformers raises OSError, ValueError, HF hub errors...
+        return [f"{key}: cannot load a tokenizer from {path} ({type(err).__name__}: {str(err).splitlines()[0][:160]})"]
+    if not tokenizer.chat_template:
+        return [f"{key}: the tokenizer of {path} has no chat template; use an instruct model or add one"]
+    return []
+
+
+def check_judge_endpoints(endpoints: Iterable[tuple[str, str, str | None]], timeout_s: float = 10.0) -> list[str]:
+    """Each ``(base_url, model, api_key_env)`` must answer ``/models`` and list ``model``."""
+    problems = []
+    for base_url, model, key_env in endpoints:
+        headers = {}
+        if key_env:
+            if not os.environ.get(key_env):
+                problems.append(f"judge endpoint {base_url}: environment variable {key_env} (its API key) is not set")
+                continue
+            headers["Authorization"] = f"Bearer {os.environ[key_env]}"
+        url = f"{base_url.rstrip('/')}/models"
+        try:
+            resp = httpx.get(url, headers=headers, timeout=timeout_s)
+        except httpx.HTTPError as err:
+            problems.append(f"judge endpoint {base_url}: no answer from {url} ({type(err).__name__}); start it "
+                            f"(python -m askrl.serve judge ...) or fix askrl.judge.client.endpoints")
+            continue
+        if resp.status_code != 200:
+            problems.append(f"judge endpoint {base_url}: GET {url} returned HTTP {resp.status_code}")
+            continue
+        served = [m.get("id") for m in resp.json().get("data", [])]
+        if model not in served:
+            problems.append(f"judge endpoint {base_url}: serves {served}, not {model!r}; fix the endpoint's model name")
+    return problems
+
+
+def check_gpus(needed: int, nnodes: int, device: str, available: int | None = None) -> list[str]:
+    """On one node, the trainer's ``n_gpus_per_node`` must not exceed the GPUs this machine has."""
+    if device == "cpu" or nnodes != 1:
+        return []
+    if available is None:
+        import torch
+
+        available = torch.cuda.device_count()
+    if needed > available:
+        return [f"trainer.n_gpus_per_node={needed} but this machine has {available} GPU(s); lower it, or run with "
+                f"profile=cpu on a machine without GPUs"]
+    return []

@@ -1,0 +1,89 @@
+"""Preflight checks one by one: each failure gives its one-line message with the fix; good input passes.
+
+Real files (parquet written by askrl.data.prepare, the tiny model directory); no Ray, no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from askrl.data.records import AskMindRecord
+from askrl.data.verl_rows import records_to_rows
+from askrl.preflight import PreflightError, check_data, check_gpus, check_model
+
+RECORD = AskMindRecord(
+    id="m1",
+    ori_question="What is 2 + 3?",
+    expected_answer="5",
+    degraded_question="What is 2 + a number?",
+    degraded_info="The second addend (3) was removed.",
+    required_points=["the second addend"],
+)
+
+
+def write_rows(path: Path, rows: list[dict]) -> Path:
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+def test_good_rows_pass(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "train.parquet", records_to_rows([RECORD]))
+    assert check_data("data.train_files", [str(path)], mode="online") == []
+
+
+def test_missing_file_and_empty_key(tmp_path: Path) -> None:
+    (line,) = check_data("data.train_files", str(tmp_path / "nope.parquet"), mode="online")
+    assert line.startswith(f"data.train_files: {tmp_path / 'nope.parquet'} does not exist")
+    assert check_data("data.val_files", [], mode=None)[0].startswith("data.val_files is empty")
+
+
+def test_rows_missing_hidden_fields_are_located(tmp_path: Path) -> None:
+    rows = records_to_rows([RECORD, RECORD])
+    del rows[1]["extra_info"]["checklist"]
+    rows[1]["extra_info"]["checklist"] = []
+    rows[0]["extra_info"]["hidden_info"] = " "
+    path = write_rows(tmp_path / "train.parquet", rows)
+    problems = check_data("data.train_files", [str(path)], mode="online")
+    assert problems == [
+        f"data.train_files: {path}:1: field 'extra_info.hidden_info': missing or blank",
+        f"data.train_files: {path}:2: field 'extra_info.checklist': must be a non-empty list of non-blank strings",
+    ]
+
+
+def test_not_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "train.parquet"
+    path.write_text("not parquet")
+    (line,) = check_data("data.train_files", [str(path)], mode="online")
+    assert "not a readable parquet file" in line
+
+
+def test_model_checks(tiny_model: Path, tmp_path: Path) -> None:
+    assert check_model("actor_rollout_ref.model.path", str(tiny_model)) == []
+    (line,) = check_model("actor_rollout_ref.model.path", str(tmp_path / "missing"))
+    assert line == f"actor_rollout_ref.model.path: {tmp_path / 'missing'} does not exist"
+    no_weights = tmp_path / "no_weights"
+    shutil.copytree(tiny_model, no_weights)
+    (no_weights / "model.safetensors").unlink()
+    assert check_model("m", str(no_weights)) == [f"m: {no_weights} has no weights (*.safetensors or *.bin)"]
+    no_template = tmp_path / "no_template"
+    shutil.copytree(tiny_model, no_template)
+    (no_template / "chat_template.jinja").unlink()
+    assert check_model("m", str(no_template)) == [
+        f"m: the tokenizer of {no_template} has no chat template; use an instruct model or add one"
+    ]
+
+
+def test_gpu_count() -> None:
+    assert check_gpus(8, 1, "cuda", available=8) == []
+    (line,) = check_gpus(8, 1, "cuda", available=2)
+    assert line.startswith("trainer.n_gpus_per_node=8 but this machine has 2 GPU(s)")
+    assert check_gpus(8, 1, "cpu", available=0) == []
+    assert check_gpus(8, 2, "cuda", available=0) == []  # multi-node: each node checks its own
+
+
+def test_error_lists_every_problem() -> None:
+    err = PreflightError(["a: fix a", "b: fix b"])
+    assert str(err) == "preflight failed:\n  - a: fix a\n  - b: fix b"
