@@ -1,0 +1,52 @@
+"""Typed settings of the rubric reward: which reward table, what a judge failure means, how to find the answer.
+
+Who calls it: ``askrl/train.py`` (the ``askrl.reward`` YAML block), ``reward.verl_fn`` (VERL's ``reward_kwargs.reward``)
+and ``reward.score`` (CLI flags). Below those entry points code receives a ``RewardConfig``, never a dict.
+
+Contract: frozen, unknown keys rejected. Every number a reward can take lives in the reward table
+(``reward/tables/*.yaml``), not here, so the table hash names the reward exactly.
+
+How it fails: pydantic ``ValidationError`` for a bad field; ``ConfigError``/``RubricError`` at construction when the
+table is missing or malformed.
+
+    cfg = RewardConfig(table="paper_v1", on_judge_failure="mask")
+    cfg.table_obj().final.correct   # 1.0
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from reward.table import RewardTable, load_table
+
+JudgeFailurePolicy = Literal["mask", "penalize", "raise"]
+
+
+class RewardConfig(BaseModel):
+    """The ``askrl.reward`` block."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    table: str = "paper_v1"
+    """A shipped table name (``reward/tables/<name>.yaml``) or a path to a ``.yaml`` table."""
+    on_judge_failure: JudgeFailurePolicy = "mask"
+    """``mask``: a turn whose judge call failed gets no reward and its trajectory leaves the loss and the group
+    baseline (``reward.masking``); ``penalize``: the table's ``judge_failure_penalty`` (the original's -0.8 / -1.0,
+    for ablations); ``raise``: stop with ``RubricError`` (debugging)."""
+    think_open: str = "<think>"
+    """Opening tag of a reasoning block; text inside it is never graded."""
+    think_close: str = "</think>"
+    """Closing tag of a reasoning block; only the text after the last one is graded."""
+
+    @model_validator(mode="after")
+    def _tags(self) -> RewardConfig:
+        if not self.think_open or not self.think_close or self.think_open == self.think_close:
+            raise ValueError("reward.think_open and reward.think_close must be two different non-empty tags")
+        load_table(self.table)  # a missing or malformed table fails here, at construction
+        return self
+
+    def table_obj(self) -> RewardTable:
+        """The validated reward table (loaded once per process and cached)."""
+        return load_table(self.table)

@@ -1,0 +1,214 @@
+"""Multi-turn bookkeeping: one live conversation's history, resolved checklist items and per-turn outcomes.
+
+Who calls it: the clarify agent loop (``askrl/rollout``) keeps one ``EpisodeState`` per trajectory and calls
+``score_turn`` after each assistant turn; ``score_episode(s)`` scores finished transcripts after the fact (eval
+dumps, tests). Network only through the ``Judge`` passed in.
+
+Contract:
+- ``history`` starts with the user's question and alternates; assistant turns are stored as the judge sees them
+  (text outside the think block). ``request()`` hands the judge the history so far and ``resolved``.
+- After a graded non-final turn, the items it targeted become resolved (AskMind: the simulated user answers what was
+  explicitly asked; AskOverconfidence: the turn itself corrected the claim). A failed or guarded turn resolves
+  nothing. ``mark_resolved`` lets the rollout add items it learned about otherwise.
+- ``next_turn_is_final(max_turns)``: grade the next turn as final once every item is resolved or on the last turn.
+  ``ended``: the last graded turn was final, or answered prematurely.
+- The trajectory is masked (``masked``) when any turn's reward is None; its ``rm_scores`` are then all zeros and
+  ``reward_extra_info()["masked"] == 1`` (the contract in ``reward.masking``).
+- Turns of one episode are scored in order (each needs the resolved set of the previous ones); ``score_episodes``
+  runs episodes concurrently.
+
+How it fails: ``RolloutError`` when turns are recorded out of order (an assistant turn where a user reply is due);
+``RubricError`` / masking as in ``reward.scoring``. Never turns a judge failure into a reward.
+
+    state = EpisodeState(EpisodeSpec(task="askmind", ori_question=..., hidden_info=..., checklist=(...),
+                                     expected_answer="12", question=degraded_question), cfg)
+    out = await state.score_turn(judge, text, is_final_turn=state.next_turn_is_final(max_turns=3))
+    state.add_user_reply(reply)                      # after the simulated user answered
+    state.rm_scores(response_mask)                   # per-turn rewards on each turn's last policy token
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from askrl.errors import RolloutError
+from askrl.judge.types import Judge, JudgeRequest, TaskKind, Turn
+from reward.config import RewardConfig
+from reward.guards import visible_text
+from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCORE
+from reward.outcome import TurnOutcome
+from reward.placement import place_turn_rewards
+from reward.scoring import score_turn
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """What a conversation is about: the hidden facts the judge grades against, and the opening user message."""
+
+    task: TaskKind
+    ori_question: str
+    hidden_info: str
+    checklist: tuple[str, ...]
+    expected_answer: str
+    question: str
+    """The first user message (the degraded or overconfident question)."""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class EpisodeState:
+    """The mutable state of one conversation; see the module docstring for the contract."""
+
+    def __init__(self, spec: EpisodeSpec, cfg: RewardConfig) -> None:
+        self.spec = spec
+        self.cfg = cfg
+        self.history: list[Turn] = [Turn("user", spec.question)]
+        self.resolved: set[int] = set()
+        self.outcomes: list[TurnOutcome] = []
+
+    # -- building requests and recording turns ---------------------------------------------------------------
+
+    def request(self, response: str, *, is_final_turn: bool) -> JudgeRequest:
+        """The judge request for the assistant's next turn ``response``."""
+        if self.history[-1].role != "user":
+            raise RolloutError("an assistant turn was scored before the previous one got a user reply")
+        return JudgeRequest(
+            task=self.spec.task,
+            ori_question=self.spec.ori_question,
+            hidden_info=self.spec.hidden_info,
+            checklist=self.spec.checklist,
+            expected_answer=self.spec.expected_answer,
+            history=tuple(self.history),
+            response=response,
+            resolved=tuple(sorted(self.resolved)),
+            is_final_turn=is_final_turn,
+            metadata=dict(self.spec.metadata),
+        )
+
+    def record(self, response: str, outcome: TurnOutcome) -> None:
+        """Append the assistant turn and its outcome; resolve the items a graded non-final turn targeted."""
+        if self.history[-1].role != "user":
+            raise RolloutError("an assistant turn was recorded before the previous one got a user reply")
+        self.history.append(Turn("assistant", visible_text(response, self.cfg.think_open, self.cfg.think_close)))
+        self.outcomes.append(outcome)
+        if outcome.outcome == "ok" and outcome.kind == "nonfinal":
+            self.resolved.update(outcome.hit_indices)
+
+    def add_user_reply(self, text: str) -> None:
+        """Append the simulated user's reply to the last assistant turn."""
+        if self.history[-1].role != "assistant":
+            raise RolloutError("a user reply was added where an assistant turn was due")
+        self.history.append(Turn("user", text))
+
+    def mark_resolved(self, indices: Iterable[int]) -> None:
+        """Resolve checklist items the rollout learned about by other means."""
+        items = set(indices)
+        bad = sorted(i for i in items if not 0 <= i < len(self.spec.checklist))
+        if bad:
+            raise RolloutError(f"checklist indices {bad} out of range for {len(self.spec.checklist)} items")
+        self.resolved.update(items)
+
+    async def score_turn(
+        self, judge: Judge, response: str, *, is_final_turn: bool, truncated: bool = False
+    ) -> TurnOutcome:
+        """Score the assistant's next turn against the history so far, then record it."""
+        outcome = await score_turn(
+            judge, self.request(response, is_final_turn=is_final_turn), self.cfg, truncated=truncated
+        )
+        self.record(response, outcome)
+        return outcome
+
+    # -- what the rollout reads ---------------------------------------------------------------------------------
+
+    @property
+    def all_resolved(self) -> bool:
+        return len(self.resolved) == len(self.spec.checklist)
+
+    def next_turn_is_final(self, max_turns: int) -> bool:
+        """Whether the next assistant turn should be graded as the final one."""
+        return self.all_resolved or len(self.outcomes) + 1 >= max_turns
+
+    @property
+    def ended(self) -> bool:
+        """The last graded turn was final, or the model answered prematurely."""
+        return bool(self.outcomes) and (self.outcomes[-1].kind == "final" or self.outcomes[-1].premature)
+
+    @property
+    def masked(self) -> bool:
+        return any(o.masked for o in self.outcomes)
+
+    @property
+    def turn_rewards(self) -> list[float | None]:
+        return [o.reward for o in self.outcomes]
+
+    @property
+    def total_reward(self) -> float | None:
+        """Sum of the turn rewards; None when the trajectory is masked."""
+        if self.masked:
+            return None
+        return sum(o.reward for o in self.outcomes if o.reward is not None)
+
+    def rm_scores(self, response_mask: Sequence[int], turn_ends: Sequence[int] | None = None) -> list[float]:
+        """Token-level rewards for VERL (see ``reward.placement``); all zeros when masked."""
+        if self.masked:
+            return [0.0] * len(response_mask)
+        rewards = [o.reward for o in self.outcomes if o.reward is not None]  # all of them: not masked
+        return place_turn_rewards(response_mask, rewards, turn_ends)
+
+    def reward_extra_info(self) -> dict[str, float]:
+        """Scalar per-trajectory summary for ``extra_fields["reward_extra_info"]``; always the same keys."""
+        last = self.outcomes[-1] if self.outcomes else None
+        m = len(self.spec.checklist)
+        total = self.total_reward
+        return {
+            "score": MASKED_PLACEHOLDER_SCORE if total is None else float(total),
+            JUDGE_FAILED_KEY: float(any(o.outcome == "judge_failed" for o in self.outcomes)),
+            MASKED_KEY: float(self.masked),
+            "turns": float(len(self.outcomes)),
+            "final_correct": float(last is not None and last.label == "correct"),
+            "premature_answer": float(any(o.premature for o in self.outcomes)),
+            "redundant_turns": float(sum(o.redundant for o in self.outcomes)),
+            "guard_turns": float(sum(o.outcome == "guard" for o in self.outcomes)),
+            "resolved_frac": len(self.resolved) / m if m else 1.0,
+            "judge_latency_s": float(sum(o.latency_s for o in self.outcomes)),
+        }
+
+
+@dataclass(frozen=True)
+class AssistantTurn:
+    """One assistant turn of a finished transcript, with the user's reply to it (absent after the last turn)."""
+
+    response: str
+    truncated: bool = False
+    user_reply: str | None = None
+
+
+async def score_episode(
+    judge: Judge, spec: EpisodeSpec, turns: Sequence[AssistantTurn], cfg: RewardConfig
+) -> EpisodeState:
+    """Score a finished transcript turn by turn; the last turn is graded as the final one.
+
+    Raises:
+        RolloutError: a turn other than the last lacks its user reply.
+    """
+    state = EpisodeState(spec, cfg)
+    for k, turn in enumerate(turns):
+        last = k == len(turns) - 1
+        await state.score_turn(judge, turn.response, is_final_turn=last, truncated=turn.truncated)
+        if not last:
+            if turn.user_reply is None:
+                raise RolloutError(f"turn {k} of {len(turns)} has no user reply; only the last turn may lack one")
+            state.add_user_reply(turn.user_reply)
+    return state
+
+
+async def score_episodes(
+    judge: Judge, episodes: Sequence[tuple[EpisodeSpec, Sequence[AssistantTurn]]], cfg: RewardConfig
+) -> list[EpisodeState]:
+    """Score many transcripts concurrently (turns within one stay in order); results in input order."""
+    results = await asyncio.gather(*(score_episode(judge, s, t, cfg) for s, t in episodes), return_exceptions=True)
+    for item in results:
+        if isinstance(item, BaseException):
+            raise item
+    return list(results)  # type: ignore[arg-type]

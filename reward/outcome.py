@@ -1,0 +1,87 @@
+"""``TurnOutcome``: what scoring one assistant turn produced — a reward, or an explicit reason there is none.
+
+Who uses it: produced by ``reward.scoring``; read by ``reward.episode``, ``reward.metrics``, ``reward.verl_fn``,
+``reward.score`` and the rollout (``askrl/rollout``).
+
+Contract: ``outcome`` is ``ok`` (a verdict was graded), ``guard`` (a cheap check fired, no judge call) or
+``judge_failed`` (the judge gave no verdict after its retries, or one that contradicts the request). ``reward`` is
+None exactly when the turn is masked (``judge_failed`` under ``on_judge_failure: mask``); a masked turn never
+carries a number that could be mistaken for a reward.
+
+    out = await score_turn(judge, request, cfg)
+    if out.masked: ...            # keep the trajectory out of the loss
+    out.to_json()["reward"]       # float or None
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from askrl.judge.types import FailureKind, FinalVerdict, TurnVerdict
+from reward.table import GuardKind, TurnKind
+
+OutcomeKind = Literal["ok", "judge_failed", "guard"]
+#: Which row of the table a graded turn landed on.
+Label = Literal["premature_answer", "no_hit", "some_hit", "all_hit", "still_asking", "wrong", "correct"]
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """The result of scoring one assistant turn."""
+
+    kind: TurnKind
+    outcome: OutcomeKind
+    reward: float | None
+    """None exactly when the turn is masked."""
+    label: Label | None = None
+    """The table row of a graded (``ok``) turn."""
+    guard: GuardKind | None = None
+    failure: FailureKind | None = None
+    error: str | None = None
+    """Detail of a judge failure (from the judge, or why its verdict was rejected)."""
+    verdict: TurnVerdict | FinalVerdict | None = None
+    checklist_len: int = 0
+    hit_indices: tuple[int, ...] = ()
+    """Checklist items this (non-final) turn targeted, per the verdict."""
+    redundant_indices: tuple[int, ...] = ()
+    """Targeted items that an earlier turn had already resolved."""
+    redundant: bool = False
+    """Re-targeted a resolved item, or asked again when every item was already resolved (the paper's unq)."""
+    judge_called: bool = False
+    latency_s: float = 0.0
+    attempts: int = 0
+
+    @property
+    def masked(self) -> bool:
+        """True when the turn has no reward and its trajectory must leave the loss and the group baseline."""
+        return self.reward is None
+
+    @property
+    def premature(self) -> bool:
+        return self.label == "premature_answer"
+
+    @property
+    def hit_fraction(self) -> float | None:
+        """Share of the checklist this graded non-final turn targeted (None when not applicable)."""
+        if self.outcome != "ok" or self.kind != "nonfinal" or self.checklist_len == 0:
+            return None
+        return len(self.hit_indices) / self.checklist_len
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready record (the CLI's output line, rollout dumps)."""
+        return {
+            "reward": self.reward,
+            "outcome": self.outcome,
+            "kind": self.kind,
+            "label": self.label,
+            "guard": self.guard,
+            "failure": self.failure.value if self.failure is not None else None,
+            "error": self.error,
+            "verdict": self.verdict.model_dump() if self.verdict is not None else None,
+            "hits": list(self.hit_indices),
+            "redundant": self.redundant,
+            "judge_called": self.judge_called,
+            "latency_s": round(self.latency_s, 6),
+            "attempts": self.attempts,
+        }

@@ -1,0 +1,170 @@
+"""Score assistant turns: guards first, then one judge call per turn, then the rubric — all turns concurrently.
+
+Who calls it: ``reward.episode`` (online, multi-turn), ``reward.verl_fn`` (VERL reward worker, offline samples) and
+``reward.score`` (CLI). The judge is any ``askrl.judge.types.Judge``; this module never opens a connection itself.
+
+Contract:
+- A turn that trips a guard (``reward.guards``) gets the table's guard value and **no judge call**.
+- Otherwise a final turn (``request.is_final_turn``) goes to ``judge.grade_final``, any other to
+  ``judge.grade_turn``; the judge sees only the text outside the think block (``request.response`` is replaced).
+- A failed judge call, or a verdict whose ``hits`` length disagrees with the checklist (``schema_mismatch``), is a
+  judge failure, resolved by ``RewardConfig.on_judge_failure``: ``mask`` → ``reward=None``; ``penalize`` → the
+  table's ``judge_failure_penalty``; ``raise`` → ``RubricError``.
+- ``score_turns`` gathers every turn at once; the judge client bounds concurrency.
+
+How it fails: never turns a judge failure into a reward unless ``penalize`` was asked for. ``RubricError`` for
+``raise`` and for a malformed request (resolved index outside the checklist). An exception escaping the judge is a
+bug in the judge: it propagates after the other turns of the batch finished.
+
+    out = await score_turn(judge, request, RewardConfig())
+    outs = await score_turns(judge, requests, cfg, truncated=[False, True])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from askrl.errors import RubricError
+from askrl.judge.types import FailureKind, Judge, JudgeRequest, JudgeResult, check_hits_length
+from reward.config import RewardConfig
+from reward.guards import check_guards, visible_text
+from reward.outcome import TurnOutcome
+from reward.rubric import grade_final, grade_nonfinal
+from reward.table import TurnKind
+
+logger = logging.getLogger(__name__)
+
+
+def _failure_of(result: JudgeResult) -> FailureKind:
+    assert result.failure is not None  # JudgeResult holds exactly one of verdict and failure
+    return result.failure
+
+
+def _failed(
+    kind: TurnKind,
+    request: JudgeRequest,
+    result: JudgeResult,
+    failure: FailureKind,
+    error: str | None,
+    cfg: RewardConfig,
+) -> TurnOutcome:
+    if cfg.on_judge_failure == "raise":
+        raise RubricError(
+            f"judge failed on a {kind} turn ({failure.value}: {error}); set reward.on_judge_failure to mask or "
+            f"penalize to keep going"
+        )
+    reward = cfg.table_obj().judge_failure_penalty.of(kind) if cfg.on_judge_failure == "penalize" else None
+    logger.warning(
+        "judge failed on a %s turn (%s: %s); reward %s",
+        kind,
+        failure.value,
+        error,
+        "masked" if reward is None else reward,
+    )
+    return TurnOutcome(
+        kind=kind,
+        outcome="judge_failed",
+        reward=reward,
+        failure=failure,
+        error=error,
+        checklist_len=len(request.checklist),
+        judge_called=True,
+        latency_s=result.latency_s,
+        attempts=result.attempts,
+    )
+
+
+async def score_turn(judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, truncated: bool = False) -> TurnOutcome:
+    """Score one assistant turn.
+
+    Args:
+        judge: the judge backend.
+        request: the turn, its episode context and ``resolved`` items; ``is_final_turn`` picks the verdict kind.
+        cfg: reward table and failure policy.
+        truncated: generation stopped at the token limit (finish reason ``length``).
+
+    Returns:
+        The ``TurnOutcome``; ``reward`` is None only for a masked judge failure.
+
+    Raises:
+        RubricError: ``on_judge_failure="raise"`` and the judge failed, or ``resolved`` is out of range.
+    """
+    kind: TurnKind = "final" if request.is_final_turn else "nonfinal"
+    table = cfg.table_obj()
+    m = len(request.checklist)
+    guard = check_guards(
+        request.response,
+        truncated=truncated,
+        is_final_turn=request.is_final_turn,
+        checklist_len=m,
+        think_open=cfg.think_open,
+        think_close=cfg.think_close,
+    )
+    if guard is not None:
+        return TurnOutcome(
+            kind=kind, outcome="guard", reward=table.guards.of(guard, kind), guard=guard, checklist_len=m
+        )
+    graded = dataclasses.replace(request, response=visible_text(request.response, cfg.think_open, cfg.think_close))
+    if request.is_final_turn:
+        final_result = await judge.grade_final(graded)
+        if final_result.verdict is None:
+            return _failed(kind, request, final_result, _failure_of(final_result), final_result.error, cfg)
+        reward, label = grade_final(final_result.verdict, table)
+        return TurnOutcome(
+            kind=kind,
+            outcome="ok",
+            reward=reward,
+            label=label,
+            verdict=final_result.verdict,
+            checklist_len=m,
+            judge_called=True,
+            latency_s=final_result.latency_s,
+            attempts=final_result.attempts,
+        )
+    result = await judge.grade_turn(graded)
+    if result.verdict is None:
+        return _failed(kind, request, result, _failure_of(result), result.error, cfg)
+    try:
+        check_hits_length(result.verdict, m)
+    except ValueError as err:
+        return _failed(kind, request, result, FailureKind.SCHEMA_MISMATCH, str(err), cfg)
+    grade = grade_nonfinal(result.verdict, checklist_len=m, resolved=request.resolved, table=table)
+    return TurnOutcome(
+        kind=kind,
+        outcome="ok",
+        reward=grade.reward,
+        label=grade.label,
+        verdict=result.verdict,
+        checklist_len=m,
+        hit_indices=grade.hit_indices,
+        redundant_indices=grade.redundant_indices,
+        redundant=grade.redundant,
+        judge_called=True,
+        latency_s=result.latency_s,
+        attempts=result.attempts,
+    )
+
+
+async def score_turns(
+    judge: Judge, requests: Sequence[JudgeRequest], cfg: RewardConfig, *, truncated: Sequence[bool] | None = None
+) -> list[TurnOutcome]:
+    """Score independent turns concurrently; outcomes come back in input order.
+
+    Raises:
+        ValueError: ``truncated`` has a different length than ``requests``.
+        RubricError: as ``score_turn``; raised after every turn of the batch finished.
+    """
+    flags = list(truncated) if truncated is not None else [False] * len(requests)
+    if len(flags) != len(requests):
+        raise ValueError(f"truncated has {len(flags)} flags for {len(requests)} requests")
+    results = await asyncio.gather(
+        *(score_turn(judge, r, cfg, truncated=t) for r, t in zip(requests, flags, strict=True)),
+        return_exceptions=True,
+    )
+    for item in results:
+        if isinstance(item, BaseException):
+            raise item
+    return list(results)  # type: ignore[arg-type]
