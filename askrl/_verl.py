@@ -39,13 +39,25 @@ _EXPORTS: dict[str, str] = {
     "TokenOutput": "verl.workers.rollout.replica:TokenOutput",
     "RolloutReplica": "verl.workers.rollout.replica:RolloutReplica",
     "RolloutReplicaRegistry": "verl.workers.rollout.replica:RolloutReplicaRegistry",
+    "RolloutMode": "verl.workers.rollout.replica:RolloutMode",
+    "RolloutConfig": "verl.workers.config:RolloutConfig",
+    "HFModelConfig": "verl.workers.config:HFModelConfig",
+    "ensure_async_iterator": "verl.workers.rollout.utils:ensure_async_iterator",
     "BaseRollout": "verl.workers.rollout.base:BaseRollout",
     "rollout_base_module": "verl.workers.rollout.base",
     # platform
     "PlatformBase": "verl.plugin.platform.platform_base:PlatformBase",
     "PlatformRegistry": "verl.plugin.platform.platform_manager:PlatformRegistry",
+    "platform_manager": "verl.plugin.platform.platform_manager",
     # trainer, checkpoints
     "main_ppo": "verl.trainer.main_ppo",
+    "run_ppo": "verl.trainer.main_ppo:run_ppo",
+    "TaskRunnerV1": "verl.trainer.main_ppo:TaskRunnerV1",
+    "auto_set_device": "verl.utils.device:auto_set_device",
+    "validate_config": "verl.utils.config:validate_config",
+    "omega_conf_to_dataclass": "verl.utils.config:omega_conf_to_dataclass",
+    "need_critic": "verl.trainer.ppo.utils:need_critic",
+    "need_reference_policy": "verl.trainer.ppo.utils:need_reference_policy",
     "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
 }
 
