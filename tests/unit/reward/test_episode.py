@@ -1,0 +1,123 @@
+"""EpisodeState: resolved items accumulate across turns, redundancy is judged against them, the next turn becomes
+final when everything is resolved, and per-turn rewards land on the right tokens.
+
+Fakes: the judge (``FakeJudge``, scripted verdicts keyed on the response text). Masking of failed episodes is tested
+through the real LLMJudge and the scripted server in tests/integration/reward/test_episode_scripted.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from askrl.errors import RolloutError
+from askrl.judge.types import FinalVerdict, JudgeRequest, Turn, TurnVerdict
+from reward.config import RewardConfig
+from reward.episode import AssistantTurn, EpisodeSpec, EpisodeState, score_episode, score_episodes
+
+SPEC = EpisodeSpec(
+    task="askmind",
+    ori_question="orig",
+    hidden_info="hidden",
+    checklist=("a", "b", "c"),
+    expected_answer="12",
+    question="degraded",
+)
+HITS = {
+    "ask a b": [True, True, False],
+    "ask a c": [True, False, True],  # a again: redundant
+    "ask c": [False, False, True],
+    "ask nothing": [False, False, False],
+}
+
+
+def _script(request: JudgeRequest) -> TurnVerdict | FinalVerdict:
+    if request.is_final_turn:
+        return FinalVerdict(decision="correct" if "12" in request.response else "still_asking")
+    if request.response.startswith("answer"):
+        return TurnVerdict(answered_final=True, hits=[False] * 3)
+    return TurnVerdict(answered_final=False, hits=HITS[request.response])
+
+
+async def test_resolved_items_accumulate_and_reach_the_judge(fake_judge) -> None:
+    judge = fake_judge(_script)
+    state = EpisodeState(SPEC, RewardConfig())
+    first = await state.score_turn(judge, "<think>plan</think>ask a b", is_final_turn=False)
+    assert first.label == "some_hit" and state.resolved == {0, 1}
+    state.add_user_reply("a=1, b=2")
+    second = await state.score_turn(judge, "ask a c", is_final_turn=state.next_turn_is_final(max_turns=5))
+    sent = judge.requests[1][1]
+    assert sent.resolved == (0, 1)
+    assert sent.history == (Turn("user", "degraded"), Turn("assistant", "ask a b"), Turn("user", "a=1, b=2"))
+    assert second.redundant and second.redundant_indices == (0,) and second.reward == 0.8
+    assert state.all_resolved and state.next_turn_is_final(max_turns=5)
+    state.add_user_reply("c=3")
+    final = await state.score_turn(judge, "The answer is 12.", is_final_turn=True)
+    assert final.label == "correct" and state.ended
+    assert state.turn_rewards == [0.8, 0.8, 1.0] and state.total_reward == pytest.approx(2.6)
+    info = state.reward_extra_info()
+    assert info["score"] == pytest.approx(2.6) and info["masked"] == 0.0 and info["judge_failed"] == 0.0
+    assert info["redundant_turns"] == 1.0 and info["final_correct"] == 1.0 and info["resolved_frac"] == 1.0
+    assert info["judge_latency_s"] == pytest.approx(1.0)  # 0.25 + 0.25 + 0.5 from the fake
+
+
+async def test_last_turn_is_final_by_turn_cap(fake_judge) -> None:
+    state = EpisodeState(SPEC, RewardConfig())
+    assert not state.next_turn_is_final(max_turns=2)
+    await state.score_turn(fake_judge(_script), "ask nothing", is_final_turn=False)
+    assert state.next_turn_is_final(max_turns=2) and not state.ended
+
+
+async def test_premature_answer_ends_the_episode_and_resolves_nothing(fake_judge) -> None:
+    state = EpisodeState(SPEC, RewardConfig())
+    out = await state.score_turn(fake_judge(_script), "answer 7", is_final_turn=False)
+    assert out.reward == -2.0 and state.ended and state.resolved == set()
+    assert state.reward_extra_info()["premature_answer"] == 1.0
+
+
+async def test_guarded_turn_resolves_nothing(fake_judge) -> None:
+    state = EpisodeState(SPEC, RewardConfig())
+    out = await state.score_turn(fake_judge(_script), "<think>only", is_final_turn=False)
+    assert out.guard == "think_only" and state.resolved == set()
+    assert state.history[-1] == Turn("assistant", "")
+
+
+async def test_rm_scores_put_each_turn_on_its_last_policy_token(fake_judge) -> None:
+    state = await score_episode(
+        fake_judge(_script),
+        SPEC,
+        [
+            AssistantTurn("ask a b", user_reply="a=1 b=2"),
+            AssistantTurn("ask c", user_reply="c=3"),
+            AssistantTurn("The answer is 12."),
+        ],
+        RewardConfig(),
+    )
+    #       t1 t1 u  u  t2 t2 t2 u  t3 t3 pad
+    mask = [1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0]
+    assert state.turn_rewards == [0.8, 0.8, 1.0]  # "ask c" hits the one remaining item: still some of all three
+    assert state.rm_scores(mask) == [0, 0.8, 0, 0, 0, 0, 0.8, 0, 0, 1.0, 0]
+
+
+async def test_score_episodes_keeps_order_and_needs_user_replies(fake_judge) -> None:
+    judge = fake_judge(_script)
+    states = await score_episodes(
+        judge,
+        [
+            (SPEC, [AssistantTurn("The answer is 12.")]),
+            (SPEC, [AssistantTurn("ask nothing", user_reply="?"), AssistantTurn("hmm?")]),
+        ],
+        RewardConfig(),
+    )
+    assert [s.turn_rewards for s in states] == [[1.0], [-0.8, -2.0]]
+    with pytest.raises(RolloutError, match="turn 0 of 2 has no user reply"):
+        await score_episode(judge, SPEC, [AssistantTurn("ask c"), AssistantTurn("x")], RewardConfig())
+
+
+def test_bookkeeping_refuses_out_of_order_turns() -> None:
+    state = EpisodeState(SPEC, RewardConfig())
+    with pytest.raises(RolloutError, match="user reply was added where an assistant turn was due"):
+        state.add_user_reply("too early")
+    with pytest.raises(RolloutError, match=r"indices \[3\] out of range"):
+        state.mark_resolved([3])
+    state.mark_resolved([2])
+    assert state.request("x", is_final_turn=False).resolved == (2,)
