@@ -11,6 +11,7 @@ table is missing or malformed.
 
     cfg = RewardConfig(table="paper_v1", on_judge_failure="mask")
     cfg.table_obj().final.correct   # 1.0
+    provenance(cfg, judge_cfg)      # {"reward_table": "paper_v1", "reward_table_hash": ..., "reward_fingerprint": ...}
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from reward.table import RewardTable, load_table
+from askrl.judge.config import JudgeConfig
+from askrl.judge.templates import prompt_hashes
+from reward.table import RewardTable, fingerprint, load_table
 
 JudgeFailurePolicy = Literal["mask", "penalize", "raise"]
 
@@ -50,3 +53,21 @@ class RewardConfig(BaseModel):
     def table_obj(self) -> RewardTable:
         """The validated reward table (loaded once per process and cached)."""
         return load_table(self.table)
+
+
+def provenance(cfg: RewardConfig, judge_cfg: JudgeConfig) -> dict[str, str]:
+    """What to log with every run or results file: the table, its hash, the judge and one combined fingerprint.
+
+    The fingerprint covers the table's numbers and, for the ``llm`` backend, the hash of every judge prompt at
+    ``judge_cfg.prompt_version`` (the lexical backend has no prompts).
+    """
+    table = cfg.table_obj()
+    prompts = prompt_hashes(judge_cfg.prompt_version) if judge_cfg.backend == "llm" else {}
+    return {
+        "reward_table": table.name,
+        "reward_table_hash": table.hash,
+        "on_judge_failure": cfg.on_judge_failure,
+        "judge_backend": judge_cfg.backend,
+        "judge_prompt_version": judge_cfg.prompt_version,
+        "reward_fingerprint": fingerprint(table, prompts),
+    }
