@@ -59,6 +59,9 @@ _EXPORTS: dict[str, str] = {
     "need_critic": "verl.trainer.ppo.utils:need_critic",
     "need_reference_policy": "verl.trainer.ppo.utils:need_reference_policy",
     "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
+    # reward loop (the rubric reward as a custom reward function)
+    "RewardLoopWorker": "verl.experimental.reward_loop.reward_loop:RewardLoopWorker",
+    "get_custom_reward_fn": "verl.trainer.ppo.reward:get_custom_reward_fn",
 }
 
 
