@@ -35,6 +35,9 @@ _EXPORTS: dict[str, str] = {
     "AgentLoopBase": "verl.experimental.agent_loop.agent_loop:AgentLoopBase",
     "AgentLoopOutput": "verl.experimental.agent_loop.agent_loop:AgentLoopOutput",
     "AgentLoopMetrics": "verl.experimental.agent_loop.agent_loop:AgentLoopMetrics",
+    "DictConfigWrap": "verl.experimental.agent_loop.agent_loop:DictConfigWrap",
+    "AgentLoopWorkerTQ": "verl.trainer.ppo.v1.agent_loop_tq:AgentLoopWorkerTQ",
+    "compute_advantage_for_multi_trajectories": "verl.trainer.ppo.v1.utils:compute_advantage_for_multi_trajectories",
     # rollout
     "TokenOutput": "verl.workers.rollout.replica:TokenOutput",
     "RolloutReplica": "verl.workers.rollout.replica:RolloutReplica",
