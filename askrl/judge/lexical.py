@@ -1,0 +1,160 @@
+"""The ``lexical`` judge: a deterministic, offline stand-in for the LLM judge (token overlap, no model).
+
+Who uses it: ``build_judge`` when ``askrl.judge.backend=lexical`` (tests, CPU smoke runs, the scripted test
+server's judge role). It implements the ``Judge`` protocol, so callers never branch on the backend; every result
+says ``endpoint="lexical"`` and ``metrics()`` carries ``judge/backend_lexical=1``. It is a heuristic, not a
+reproduction of the paper's judge: numbers trained or evaluated with it are labelled lexical.
+
+Contract (spec §4.2 semantics, read lexically):
+- ``grade_turn``: ``hits[i]`` when a sentence that asks (AskMind: a question or explicit request) or pushes back
+  (AskOverconfidence: a correction cue such as "actually/incorrect/not/wrong", or a question) contains at least
+  ``hit_threshold`` of item i's content words. ``answered_final`` when the turn has a final-answer marker
+  ("Final Answer:", "The answer is", ``\\boxed{``) and asks nothing. ``irrelevant_or_redundant`` when it asks
+  but hits no unresolved item.
+- ``grade_final``: ``still_asking`` for a question without a final marker; else the committed answer is compared
+  to the expected one by normalised match, then by ``math_verify`` equivalence.
+- ``simulate_user``: AskMind answers each question with the one hidden-information sentence sharing the most
+  content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer; AskOverconfidence accepts a correction or keeps its position.
+
+How it fails: only a ``math_verify`` check that runs past ``math_verify_timeout_s`` fails (``TIMEOUT``); nothing
+raises into the caller.
+
+    judge = LexicalJudge(LexicalConfig())
+    result = await judge.grade_turn(request)   # JudgeResult[TurnVerdict]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TypeVar
+
+from askrl.judge import text_cues as cues
+from askrl.judge.config import LexicalConfig
+from askrl.judge.stats import JudgeStats
+from askrl.judge.types import FailureKind, FinalVerdict, JudgeRequest, JudgeResult, TurnVerdict, UserReply
+
+logger = logging.getLogger(__name__)
+
+V = TypeVar("V")
+
+NOTHING_TO_ADD = "I'm not sure about that; I don't have anything else to add."
+KEEP_POSITION = "I'm fairly confident about what I said. Could you answer my question?"
+ACCEPT_CORRECTION = "Oh, you're right, I was mistaken about that. Thanks for correcting me."
+
+
+class _MathVerifyTimeoutNoise(logging.Filter):
+    """Drops math_verify's per-call warning that its signal timeout is off: we bound it with ``asyncio.wait_for``
+    instead (its signal alarm only works on the main thread, and this check runs in a worker thread)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout is disabled")
+
+
+def _math_equivalent(expected: str, answer: str) -> bool:
+    """``math_verify`` equivalence of two answers (blocking; called in a worker thread)."""
+    from math_verify import parse, verify  # imported lazily: sympy costs ~0.3 s at first import
+
+    for name in ("math_verify.parser", "math_verify.grader"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _MathVerifyTimeoutNoise) for f in log.filters):
+            log.addFilter(_MathVerifyTimeoutNoise())
+    gold = parse(f"${expected}$", parsing_timeout=None)  # type: ignore[arg-type]
+    pred = parse(answer if "$" in answer or "\\boxed" in answer else f"${answer}$", parsing_timeout=None)  # type: ignore[arg-type]
+    return bool(gold and pred and verify(gold, pred, timeout_seconds=None))
+
+
+class LexicalJudge:
+    """Implements ``askrl.judge.types.Judge`` by token overlap; safe to call concurrently."""
+
+    name = "lexical"
+
+    def __init__(self, cfg: LexicalConfig | None = None) -> None:
+        self.cfg = cfg or LexicalConfig()
+        self._stats = JudgeStats("lexical")
+
+    def metrics(self, reset: bool = False) -> dict[str, float]:
+        """Flat ``judge/...`` metrics (no endpoints, no tokens) with ``judge/backend_lexical=1``."""
+        return self._stats.metrics(reset=reset)
+
+    def _done(self, start: float, verdict: V) -> JudgeResult[V]:
+        result: JudgeResult[V] = JudgeResult(verdict=verdict, latency_s=time.monotonic() - start, endpoint="lexical")
+        self._stats.record_call(result)
+        return result
+
+    def turn_verdict(self, request: JudgeRequest) -> TurnVerdict:
+        """The verdict ``grade_turn`` returns, computed synchronously (pure function of the request)."""
+        if request.task == "askmind":
+            probing = cues.asking_sentences(request.response)
+        else:
+            probing = cues.correcting_sentences(request.response)
+        probe_tokens = [cues.content_tokens(s) for s in probing]
+        scores = [max((cues.coverage(item, toks) for toks in probe_tokens), default=0.0) for item in request.checklist]
+        hits = [score >= self.cfg.hit_threshold for score in scores]
+        asks = bool(cues.asking_sentences(request.response))
+        answered_final = cues.has_final_marker(request.response) and not asks
+        new_hits = [hit for i, hit in enumerate(hits) if i not in request.resolved]
+        redundant = bool(probing) and not any(new_hits)
+        notes = [f"item {i + 1}: overlap {score:.2f}" for i, score in enumerate(scores)]
+        return TurnVerdict(answered_final=answered_final, hits=hits, irrelevant_or_redundant=redundant, notes=notes)
+
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+        """Grade a non-final turn against the checklist (one hit per item, always ``len(checklist)`` long)."""
+        start = time.monotonic()
+        return self._done(start, self.turn_verdict(request))
+
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+        """``still_asking``, ``correct`` or ``wrong`` against ``request.expected_answer``."""
+        start = time.monotonic()
+        response = request.response
+        if cues.asking_sentences(response) and not cues.has_final_marker(response):
+            return self._done(start, FinalVerdict(decision="still_asking"))
+        answer = cues.final_answer_text(response)
+        expected = request.expected_answer
+        if cues.normalise_answer(answer) == cues.normalise_answer(expected) or cues.contains_answer(answer, expected):
+            return self._done(start, FinalVerdict(decision="correct"))
+        try:
+            same = await asyncio.wait_for(
+                asyncio.to_thread(_math_equivalent, expected, answer), self.cfg.math_verify_timeout_s
+            )
+        except asyncio.TimeoutError:
+            result: JudgeResult[FinalVerdict] = JudgeResult(
+                failure=FailureKind.TIMEOUT,
+                error=f"math_verify ran past {self.cfg.math_verify_timeout_s} s",
+                raw=answer[:300],
+                latency_s=time.monotonic() - start,
+                endpoint="lexical",
+            )
+            logger.warning("lexical judge: %s on answer %r", result.error, answer[:100])
+            self._stats.record_call(result)
+            return result
+        return self._done(start, FinalVerdict(decision="correct" if same else "wrong"))
+
+    def user_reply(self, request: JudgeRequest) -> UserReply:
+        """The reply ``simulate_user`` returns, computed synchronously."""
+        if request.task == "overconfidence":
+            fixes = [cues.content_tokens(s) for s in cues.correcting_sentences(request.response)]
+            corrected = any(
+                cues.coverage(item, toks) >= self.cfg.hit_threshold for item in request.checklist for toks in fixes
+            )
+            return UserReply(reply=ACCEPT_CORRECTION if corrected else KEEP_POSITION)
+        hidden = [
+            (i, sentence, cues.content_tokens(sentence))
+            for i, sentence in enumerate(cues.sentences(request.hidden_info))
+            if not cues.contains_answer(sentence, request.expected_answer)
+        ]
+        chosen: list[tuple[int, str]] = []
+        for question in cues.asking_sentences(request.response):
+            asked = cues.content_tokens(question)
+            best = max(hidden, key=lambda h: (len(h[2] & asked), -h[0]), default=None)
+            if best is not None and best[2] & asked and (best[0], best[1]) not in chosen:
+                chosen.append((best[0], best[1]))
+        if not chosen:
+            return UserReply(reply=NOTHING_TO_ADD)
+        return UserReply(reply=" ".join(s for _, s in sorted(chosen[: self.cfg.user_max_sentences])))
+
+    async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:
+        """Answer what the assistant asked from the hidden information, never with the expected answer."""
+        start = time.monotonic()
+        return self._done(start, self.user_reply(request))

@@ -1,0 +1,178 @@
+"""The LLM judge: grades turns and plays the simulated user through a judge model behind ``JudgeClient``.
+
+Who uses it: ``build_judge`` when ``askrl.judge.backend=llm``; callers see only the ``Judge`` protocol.
+Contract (spec §4.2): ``grade_turn`` asks the model, with ``turn_<task>_v1``, whether the latest assistant message
+explicitly asks about (AskMind) or corrects (AskOverconfidence) each checklist item, telling it which items earlier
+turns resolved; ``grade_final`` asks for ``{"decision": ...}`` against the expected answer; ``simulate_user`` plays
+the user (AskMind: knows the original question and hidden details and answers only what was asked; AskOverconfidence:
+accepts explicit corrections, never reveals the answer). Prompts are packaged files (``askrl/judge/templates.py``);
+``prompt_hashes()`` identifies them in run logs.
+
+How it fails: as ``JudgeClient``: a ``JudgeResult`` with a ``FailureKind``, never an exception or an invented
+verdict. A turn verdict whose ``hits`` length differs from the checklist is a schema mismatch (re-asked, then a
+failure). A template error (``RubricError``) is a programming error and does raise.
+
+    judge = LLMJudge(JudgeClient(client_cfg), SamplingConfig())
+    result = await judge.grade_turn(request)
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from askrl.judge.client import JudgeClient
+from askrl.judge.config import SamplingConfig
+from askrl.judge.templates import prompt_hashes, render
+from askrl.judge.types import (
+    FinalVerdict,
+    JudgeRequest,
+    JudgeResult,
+    Turn,
+    TurnVerdict,
+    UserReply,
+    check_hits_length,
+)
+
+
+def render_checklist(items: tuple[str, ...]) -> str:
+    """Numbered lines ``1. item`` (spec §2.1), or a line saying there is none."""
+    if not items:
+        return "(no checklist items were provided)"
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
+
+
+def render_conversation(turns: tuple[Turn, ...]) -> str:
+    """Each turn in a ``<turn role="...">`` block, so a message cannot pass itself off as another role's line."""
+    if not turns:
+        return "(no earlier turns)"
+    return "\n".join(f'<turn role="{t.role}">\n{t.content}\n</turn>' for t in turns)
+
+
+def _resolved(request: JudgeRequest) -> str:
+    if not request.resolved:
+        return "none"
+    return ", ".join(str(i + 1) for i in sorted(request.resolved))
+
+
+def _earlier_turns(request: JudgeRequest) -> tuple[Turn, ...]:
+    """The history without its last user message (that one is shown separately as the latest user message)."""
+    history = request.history
+    return history[:-1] if history and history[-1].role == "user" else history
+
+
+@functools.lru_cache(maxsize=64)
+def turn_json_schema(n_items: int) -> dict[str, Any]:
+    """``TurnVerdict``'s JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding).
+
+    Cached per length (building a schema costs about a millisecond); callers must not mutate the result.
+    """
+    schema = copy.deepcopy(TurnVerdict.model_json_schema())
+    schema["properties"]["hits"]["minItems"] = n_items
+    schema["properties"]["hits"]["maxItems"] = n_items
+    return schema
+
+
+class LLMJudge:
+    """Implements ``askrl.judge.types.Judge`` over a ``JudgeClient``."""
+
+    name = "llm"
+
+    def __init__(self, client: JudgeClient, sampling: SamplingConfig | None = None, prompt_version: str = "v1") -> None:
+        self.client = client
+        self.sampling = sampling or SamplingConfig()
+        self.prompt_version = prompt_version
+        self.prompt_hashes = prompt_hashes(prompt_version)  # also validates every template up front
+
+    def metrics(self, reset: bool = False) -> dict[str, float]:
+        """The client's ``judge/...`` metrics (``judge/backend_llm=1``)."""
+        return self.client.metrics(reset=reset)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _messages(self, system: str, name: str, **values: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": render(system, self.prompt_version)},
+            {"role": "user", "content": render(name, self.prompt_version, **values)},
+        ]
+
+    def turn_messages(self, request: JudgeRequest) -> list[dict[str, str]]:
+        """The chat messages of a turn-grading call (public so tests and snapshots can pin them)."""
+        return self._messages(
+            "system_grader",
+            f"turn_{request.task}",
+            ori_question=request.ori_question,
+            hidden_info=request.hidden_info or "None provided.",
+            checklist=render_checklist(request.checklist),
+            resolved=_resolved(request),
+            conversation=render_conversation(_earlier_turns(request)),
+            question=request.question,
+            response=request.response,
+            n_items=str(len(request.checklist)),
+        )
+
+    def final_messages(self, request: JudgeRequest) -> list[dict[str, str]]:
+        """The chat messages of a final-answer grading call."""
+        return self._messages(
+            "system_grader",
+            "final",
+            conversation=render_conversation(_earlier_turns(request)),
+            question=request.question,
+            expected_answer=request.expected_answer,
+            response=request.response,
+        )
+
+    def user_messages(self, request: JudgeRequest) -> list[dict[str, str]]:
+        """The chat messages of a simulated-user call (the expected answer is never part of them)."""
+        if request.task == "askmind":
+            return self._messages(
+                "system_user",
+                "user_askmind",
+                ori_question=request.ori_question,
+                hidden_info=request.hidden_info or "None provided.",
+                checklist=render_checklist(request.checklist),
+                conversation=render_conversation(request.history),
+                response=request.response,
+            )
+        return self._messages(
+            "system_user",
+            "user_overconfidence",
+            checklist=render_checklist(request.checklist),
+            response=request.response,
+        )
+
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+        """Grade a non-final turn; ``hits`` must have one entry per checklist item."""
+        n_items = len(request.checklist)
+
+        def same_length(verdict: TurnVerdict) -> None:
+            check_hits_length(verdict, n_items)
+
+        return await self.client.complete(
+            self.turn_messages(request),
+            TurnVerdict,
+            check=same_length,
+            json_schema=turn_json_schema(n_items),
+            temperature=self.sampling.grade_temperature,
+        )
+
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+        """Grade a final turn against ``request.expected_answer``."""
+        return await self.client.complete(
+            self.final_messages(request), FinalVerdict, temperature=self.sampling.grade_temperature
+        )
+
+    async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:
+        """Play the user who holds the hidden information, replying to ``request.response``."""
+        if request.task == "askmind":
+            temperature = self.sampling.user_temperature_askmind
+        else:
+            temperature = self.sampling.user_temperature_overconfidence
+        return await self.client.complete(
+            self.user_messages(request),
+            UserReply,
+            temperature=temperature,
+            use_cache=self.sampling.cache_user_replies,
+        )

@@ -1,0 +1,86 @@
+"""Judge prompt templates: versioned files, one-pass ``{placeholder}`` rendering, and short hashes for run logs.
+
+Who uses it: ``LLMJudge`` (``askrl/judge/llm.py``); runs log ``prompt_hashes()`` next to the config.
+Templates live in ``askrl/judge/prompts/<name>_<version>.txt`` (package data, read with ``importlib.resources``);
+a released file is never edited, a change is a new version. ``{name}`` with a lowercase identifier is always a
+placeholder; any other brace (a JSON example) is text. Rendering substitutes every placeholder in one pass, so a
+value that itself contains ``{response}`` is never expanded (unlike chained ``str.replace``, spec §7.9).
+
+How it fails: ``RubricError`` for an unknown template, a placeholder without a value (missing), a value no
+placeholder uses (unknown), or a template whose placeholders differ from its documented set.
+
+    text = render("final", "v1", conversation=..., question=..., expected_answer="42", response="...")
+    prompt_hashes("v1")["final"]  # e.g. "3f2a9c1b7d20"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from importlib import resources
+
+from askrl.errors import RubricError
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+_TURN = frozenset(
+    {"ori_question", "hidden_info", "checklist", "resolved", "conversation", "question", "response", "n_items"}
+)
+#: Every template and exactly the placeholders it must contain (a test renders each with these).
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "system_grader": frozenset(),
+    "system_user": frozenset(),
+    "turn_askmind": _TURN,
+    "turn_overconfidence": _TURN,
+    "final": frozenset({"conversation", "question", "expected_answer", "response"}),
+    "user_askmind": frozenset({"ori_question", "hidden_info", "checklist", "conversation", "response"}),
+    "user_overconfidence": frozenset({"checklist", "response"}),
+}
+
+
+@cache
+def load_template(name: str, version: str = "v1") -> str:
+    """The text of ``prompts/<name>_<version>.txt``, checked against its documented placeholders."""
+    if name not in PLACEHOLDERS:
+        raise RubricError(f"unknown judge prompt {name!r}; known: {sorted(PLACEHOLDERS)}")
+    resource = resources.files("askrl.judge.prompts") / f"{name}_{version}.txt"
+    try:
+        text = resource.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise RubricError(f"judge prompt {name!r} has no version {version!r} (askrl/judge/prompts/)") from err
+    found = set(_PLACEHOLDER.findall(text))
+    if found != PLACEHOLDERS[name]:
+        raise RubricError(
+            f"prompt {name}_{version}.txt has placeholders {sorted(found)}, documented {sorted(PLACEHOLDERS[name])}"
+        )
+    return text
+
+
+def render_text(template: str, values: dict[str, str], label: str = "template") -> str:
+    """Substitute ``values`` into ``template`` in one pass.
+
+    Raises:
+        RubricError: a placeholder has no value, or a value matches no placeholder.
+    """
+    used = set(_PLACEHOLDER.findall(template))
+    missing = used - values.keys()
+    unknown = values.keys() - used
+    if missing or unknown:
+        raise RubricError(f"{label}: missing values for {sorted(missing)}, unknown values {sorted(unknown)}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def render(name: str, version: str = "v1", **values: str) -> str:
+    """Render the packaged template ``name`` at ``version`` (see ``render_text`` for the rules)."""
+    return render_text(load_template(name, version), values, label=f"{name}_{version}")
+
+
+def prompt_hash(name: str, version: str = "v1") -> str:
+    """First 12 hex digits of the sha256 of the template file's text."""
+    return hashlib.sha256(load_template(name, version).encode("utf-8")).hexdigest()[:12]
+
+
+def prompt_hashes(version: str = "v1") -> dict[str, str]:
+    """``{name: hash}`` of every template at ``version``, for run logs and results files."""
+    return {name: prompt_hash(name, version) for name in sorted(PLACEHOLDERS)}
