@@ -52,3 +52,45 @@ def smollm2_model() -> Path:
     if os.environ.get("ASKRL_SKIP_SMOLLM2") == "1" and not is_prepared(default_model_dir("smollm2")):
         pytest.skip("ASKRL_SKIP_SMOLLM2=1 and SmolLM2 is not prepared")
     return prepare("smollm2")
+
+
+# --- judge test doubles (askrl/judge/scripted_server.py) --------------------------------------------------------
+import typing  # noqa: E402  (appended section: this shared file is only ever appended to)
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from askrl.judge.scripted_server import ScriptedServer
+
+
+@pytest.fixture
+def judge_server_factory() -> Iterator[Callable[..., ScriptedServer]]:
+    """Start scripted OpenAI-compatible servers on 127.0.0.1, each in a background thread with its own loop.
+
+    ``start(**options)`` takes ``ServerOptions`` fields (``latency_ms``, ``error_rate``, ``malformed_rate``,
+    ``hang_rate``, ``seed``, ``reject_response_format``) and returns a running ``ScriptedServer``: use
+    ``.base_url`` (``http://127.0.0.1:PORT/v1``), ``.script([...])``, ``.requests()``, ``.configure(...)``.
+    Every server started is stopped at teardown (hung requests released first).
+    """
+    from askrl.judge.scripted_server import ScriptedServer, ServerOptions
+
+    servers: list[ScriptedServer] = []
+
+    def start(**options: typing.Any) -> ScriptedServer:
+        server = ScriptedServer(ServerOptions(**options)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def judge_server(judge_server_factory: Callable[..., ScriptedServer]) -> ScriptedServer:
+    """One scripted judge server, no latency and no faults; it answers as judge/user/policy unless scripted:
+
+    ``judge_server.script([{"json": {"decision": "correct"}}, {"status": 500}, {"hang": True},
+    {"content": "not json"}])`` queues exact replies (see ``ScriptItem``); ``judge_server.requests()`` is the log.
+    """
+    return judge_server_factory()
