@@ -1,0 +1,34 @@
+"""The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first.
+
+Why: VERL resolves advantage estimators, rollout backends and platforms by name inside this actor; its registries
+are per process, so ``askrl.plugins`` must be imported here before ``TaskRunnerV1.run`` does anything. (With the
+CPU backend VERL already imports it through ``VERL_USE_EXTERNAL_MODULES``; the explicit import covers GPU runs.)
+
+Who calls it: ``askrl.train.launch`` hands :func:`task_runner_class` to VERL's ``run_ppo``. Importing this module
+imports VERL (seconds), so ``askrl.train`` imports it only when it launches.
+
+    from askrl.task_runner import task_runner_class
+    _verl.run_ppo(config, task_runner_class=task_runner_class())
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import ray
+
+from askrl import _verl
+
+
+class AskrlTaskRunner(_verl.TaskRunnerV1.__ray_actor_class__):  # type: ignore[misc,name-defined]
+    """``TaskRunnerV1`` that imports ``askrl.plugins`` in its own process before running the trainer."""
+
+    def run(self, config: Any) -> None:
+        importlib.import_module("askrl.plugins")
+        super().run(config)
+
+
+def task_runner_class() -> Any:
+    """The Ray actor class to pass to ``run_ppo`` (one CPU, like VERL's own ``TaskRunnerV1``)."""
+    return ray.remote(num_cpus=1)(AskrlTaskRunner)

@@ -1,0 +1,221 @@
+"""Training entry point: compose VERL's trainer config with askrl's defaults, a recipe and a hardware profile, then
+run VERL's real PPO/GRPO trainer.
+
+    python -m askrl.train recipe=smoke profile=cpu                       # 2 GRPO steps on CPU, tiny model
+    python -m askrl.train recipe=smoke profile=cpu askrl.cpu_model=smollm2
+    python -m askrl.train recipe=smoke profile=cpu askrl.dry_run=true    # print the resolved config, exit
+
+Composition (Hydra compose API; see ``askrl/config/askrl.yaml``): VERL's ``ppo_trainer`` (``pkg://verl.trainer.config``)
+-> ``askrl:`` defaults -> ``recipe=NAME`` (``recipes/NAME.yaml`` at the repo root, registered as Hydra group
+``recipe``) -> ``profile=NAME`` (``askrl/config/profile/NAME.yaml``) -> command-line overrides (keys outside VERL's
+schema need ``+``). askrl's resolvers (``${askrl.model:NAME}``, ``${askrl.smoke_data:SPLIT}``) run here, in the
+driver, because VERL resolves the config again inside Ray where they are not registered.
+
+Launch mirrors ``verl.trainer.main_ppo.main``: platform setup (``askrl.platform=cpu`` exports the CPU backend's
+environment to this process and, through ``ray_kwargs.ray_init.runtime_env.env_vars``, to every Ray worker), VERL's
+``auto_set_device`` and ``validate_config``, then ``run_ppo`` with :mod:`askrl.task_runner`'s TaskRunner.
+Extension points for later issues: :func:`compose` (recipe/profile selection), :func:`prepare` (preflight checks,
+automatic CPU detection, logger set-up) and :func:`launch`.
+
+Fails with exit code 2 and a one-line message for an :class:`askrl.errors.AskrlError` (unknown recipe, bad
+``askrl.*`` value); errors inside VERL or Ray propagate with their traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_module
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf, open_dict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from askrl.errors import AskrlError, ConfigError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_MODULE = "askrl.config"
+PRIMARY_CONFIG = "askrl"
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+_PACKAGE_HEADER = "# @package "
+
+
+class AskrlSettings(BaseModel):
+    """The ``askrl:`` block of the composed config (see ``askrl/config/askrl.yaml`` for each key's meaning)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: Literal["cpu"] | None = None
+    """None: VERL's own device detection (GPU); ``cpu``: askrl's CPU platform and ``hf_cpu`` rollout."""
+    cpu_model: str = "tiny"
+    """Offline model (``askrl.models``) that ``profile=cpu`` trains unless ``actor_rollout_ref.model.path`` is set."""
+    dry_run: bool = False
+    """Print the resolved config and exit before Ray starts."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Level of askrl's loggers here and in every Ray worker."""
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> AskrlSettings:
+        try:
+            return cls.model_validate(OmegaConf.to_container(cfg.askrl, resolve=False))
+        except ValidationError as err:
+            raise ConfigError(f"invalid askrl.* settings: {err}") from err
+
+
+def _model_path(name: str) -> str:
+    from askrl.models import MODEL_NAMES, prepare
+
+    if name not in MODEL_NAMES:
+        raise ConfigError(
+            f"askrl.cpu_model={name!r} is not an offline model; use one of {list(MODEL_NAMES)} "
+            "or set actor_rollout_ref.model.path=/path/to/hf_model"
+        )
+    return str(prepare(name))
+
+
+def _smoke_data(split: str) -> str:
+    from askrl.smoke_task import ensure_data
+
+    return ensure_data(split)  # type: ignore[arg-type]  # ensure_data validates the split
+
+
+def register_resolvers() -> None:
+    """Register askrl's OmegaConf resolvers (idempotent)."""
+    OmegaConf.register_new_resolver("askrl.model", _model_path, replace=True)
+    OmegaConf.register_new_resolver("askrl.smoke_data", _smoke_data, replace=True)
+
+
+def register_recipes(directory: Path = RECIPES_DIR) -> list[str]:
+    """Register every ``directory/*.yaml`` as option of the Hydra group ``recipe``; return the names.
+
+    The recipes live at the repository root, outside the config package, so they are added through Hydra's
+    ConfigStore (which is on every search path) under the group name users type (``recipe=NAME``). A file's
+    ``# @package`` header is honoured, as Hydra would for a file on the search path.
+    """
+    store = ConfigStore.instance()
+    names = []
+    for path in sorted(directory.glob("*.yaml")):
+        text = path.read_text()
+        package = None
+        for line in text.splitlines():
+            if line.startswith(_PACKAGE_HEADER):
+                package = line[len(_PACKAGE_HEADER) :].strip()
+                break
+        store.store(group="recipe", name=path.stem, node=OmegaConf.create(text), package=package)
+        names.append(path.stem)
+    return names
+
+
+def compose(overrides: list[str]) -> DictConfig:
+    """Compose the full config for ``overrides`` (Hydra syntax); nothing is resolved yet."""
+    register_resolvers()
+    recipes = register_recipes()
+    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("recipe=")]
+    if chosen and chosen[-1] not in recipes:
+        raise ConfigError(f"unknown recipe {chosen[-1]!r}; recipes in {RECIPES_DIR}: {recipes}")
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
+        return hydra_compose(config_name=PRIMARY_CONFIG, overrides=overrides)
+
+
+def _private_ray_dir() -> str:
+    # Short on purpose: Ray puts unix sockets under it, and socket paths must stay below 108 bytes.
+    return tempfile.mkdtemp(prefix="askrl-ray-", dir="/tmp")
+
+
+def prepare(cfg: DictConfig, settings: AskrlSettings) -> dict[str, str]:
+    """Set up this process for the run and fill the launch-time config values; return the env for Ray workers.
+
+    - ``trainer.default_local_dir`` becomes absolute (VERL uses it as-is inside Ray actors).
+    - ``askrl.platform=cpu``: the CPU backend's env vars (:func:`askrl.cpu.env.cpu_env_vars`) go into
+      ``os.environ`` (this process imports VERL's platform from them) and ``askrl.plugins`` registers the backend.
+    - ``ASKRL_LOG_LEVEL`` carries ``askrl.log_level`` to the workers.
+    """
+    from askrl import _verl, plugins
+    from askrl.plugins import ASKRL_LOG_LEVEL
+
+    env = {ASKRL_LOG_LEVEL: settings.log_level}
+    with open_dict(cfg):
+        local_dir = cfg.trainer.default_local_dir
+        cfg.trainer.default_local_dir = str(Path(local_dir).expanduser().absolute())
+        if settings.platform == "cpu":
+            from askrl.cpu.env import cpu_env_vars
+
+            env.update(cpu_env_vars(os.environ))
+        runtime_env = cfg.ray_kwargs.ray_init.runtime_env
+        runtime_env.env_vars = {**(runtime_env.get("env_vars") or {}), **env}
+    os.environ.update(env)
+    current = _verl.platform_manager._current_platform
+    if settings.platform is not None and current is not None and current.device_name != settings.platform:
+        raise ConfigError(
+            f"VERL chose platform {current.device_name!r} before askrl could select {settings.platform!r}; "
+            "something imported and used VERL's platform too early in this process"
+        )
+    plugins.register()
+    return env
+
+
+def validate(cfg: DictConfig) -> None:
+    """VERL's own checks (as ``verl.trainer.main_ppo.main``), then resolve every interpolation here."""
+    from askrl import _verl
+
+    _verl.auto_set_device(cfg)
+    _verl.validate_config(
+        config=cfg,
+        use_reference_policy=_verl.need_reference_policy(cfg),
+        use_critic=_verl.need_critic(cfg),
+    )
+    OmegaConf.resolve(cfg)
+
+
+def launch(cfg: DictConfig, settings: AskrlSettings) -> None:
+    """Start Ray (VERL's ``run_ppo`` does ``ray.init(**ray_kwargs.ray_init)``) and run the trainer to the end.
+
+    On CPU an unset ``ray_kwargs.ray_init._temp_dir`` gets a fresh private dir first.
+    """
+    import ray
+
+    from askrl import _verl
+    from askrl.task_runner import task_runner_class
+
+    if settings.platform == "cpu" and cfg.ray_kwargs.ray_init.get("_temp_dir") is None:
+        with open_dict(cfg):
+            cfg.ray_kwargs.ray_init._temp_dir = _private_ray_dir()
+    logger.info("launching VERL trainer; Ray temp dir %s", cfg.ray_kwargs.ray_init.get("_temp_dir"))
+    try:
+        _verl.run_ppo(cfg, task_runner_class=task_runner_class())
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+def run(overrides: list[str]) -> DictConfig:
+    """Compose, prepare, validate and (unless ``askrl.dry_run``) launch; return the resolved config."""
+    cfg = compose(overrides)
+    settings = AskrlSettings.from_config(cfg)
+    logging.getLogger("askrl").setLevel(settings.log_level)
+    prepare(cfg, settings)
+    validate(cfg)
+    if settings.dry_run:
+        sys.stdout.write(OmegaConf.to_yaml(cfg))
+        return cfg
+    launch(cfg, settings)
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> Any:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(asctime)s %(name)s: %(message)s")
+    try:
+        run(list(sys.argv[1:] if argv is None else argv))
+    except AskrlError as err:
+        sys.stderr.write(f"askrl.train: {err}\n")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
