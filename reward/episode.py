@@ -23,7 +23,8 @@ How it fails: ``RolloutError`` when turns are recorded out of order (an assistan
     state = EpisodeState(EpisodeSpec(task="askmind", ori_question=..., hidden_info=..., checklist=(...),
                                      expected_answer="12", question=degraded_question), cfg)
     out = await state.score_turn(judge, text, is_final_turn=state.next_turn_is_final(max_turns=3))
-    state.add_user_reply(reply)                      # after the simulated user answered
+    reply = await judge.simulate_user(state.user_request())   # the user sees the visible text only
+    state.add_user_reply(reply.verdict.reply)
     state.rm_scores(response_mask)                   # per-turn rewards on each turn's last policy token
 """
 
@@ -83,6 +84,22 @@ class EpisodeState:
             response=response,
             resolved=tuple(sorted(self.resolved)),
             is_final_turn=is_final_turn,
+            metadata=dict(self.spec.metadata),
+        )
+
+    def user_request(self) -> JudgeRequest:
+        """The request for ``judge.simulate_user``: the last recorded assistant turn (visible text) and what preceded it."""
+        if self.history[-1].role != "assistant":
+            raise RolloutError("the simulated user was asked to reply before an assistant turn was recorded")
+        return JudgeRequest(
+            task=self.spec.task,
+            ori_question=self.spec.ori_question,
+            hidden_info=self.spec.hidden_info,
+            checklist=self.spec.checklist,
+            expected_answer=self.spec.expected_answer,
+            history=tuple(self.history[:-1]),
+            response=self.history[-1].content,
+            resolved=tuple(sorted(self.resolved)),
             metadata=dict(self.spec.metadata),
         )
 

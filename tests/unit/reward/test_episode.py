@@ -121,3 +121,13 @@ def test_bookkeeping_refuses_out_of_order_turns() -> None:
         state.mark_resolved([3])
     state.mark_resolved([2])
     assert state.request("x", is_final_turn=False).resolved == (2,)
+
+
+async def test_user_request_shows_the_simulated_user_the_visible_turn(fake_judge) -> None:
+    state = EpisodeState(SPEC, RewardConfig())
+    with pytest.raises(RolloutError, match="before an assistant turn was recorded"):
+        state.user_request()
+    await state.score_turn(fake_judge(_script), "<think>hidden plan</think>ask a b", is_final_turn=False)
+    request = state.user_request()
+    assert request.response == "ask a b" and request.history == (Turn("user", "degraded"),)
+    assert request.resolved == (0, 1) and not request.is_final_turn

@@ -108,3 +108,20 @@ def test_config_validates_its_table_at_construction(tmp_path: Path) -> None:
         RewardConfig(on_judge_failure="ignore")  # type: ignore[arg-type]
     cfg = RewardConfig(table=_variant(tmp_path, nonfinal__some_hit=0.5))
     assert cfg.table_obj().nonfinal.some_hit == 0.5
+
+
+def test_provenance_names_table_judge_and_fingerprint(tmp_path: Path) -> None:
+    from askrl.judge.config import EndpointConfig, JudgeClientConfig, JudgeConfig
+    from reward.config import provenance
+
+    llm = JudgeConfig(
+        backend="llm",
+        client=JudgeClientConfig(endpoints=[EndpointConfig(name="e", base_url="http://127.0.0.1:1/v1", model="m")]),
+    )
+    lexical = JudgeConfig(backend="lexical")
+    base = provenance(RewardConfig(), llm)
+    assert base["reward_table"] == "paper_v1" and base["reward_table_hash"] == load_table("paper_v1").hash
+    assert base["judge_backend"] == "llm" and base["on_judge_failure"] == "mask"
+    assert provenance(RewardConfig(), lexical)["reward_fingerprint"] != base["reward_fingerprint"]  # prompts count
+    other = RewardConfig(table=_variant(tmp_path, final__correct=2.0))
+    assert provenance(other, llm)["reward_fingerprint"] != base["reward_fingerprint"]
