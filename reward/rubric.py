@@ -40,13 +40,18 @@ class NonFinalGrade:
     redundant: bool
 
 
+def check_resolved(resolved: Collection[int], checklist_len: int) -> None:
+    """Raise ``RubricError`` when a resolved index is outside the checklist (a caller bug)."""
+    bad = sorted(i for i in resolved if not 0 <= i < checklist_len)
+    if bad:
+        raise RubricError(f"resolved indices {bad} are outside a checklist of {checklist_len} items")
+
+
 def grade_nonfinal(
     verdict: TurnVerdict, *, checklist_len: int, resolved: Collection[int], table: RewardTable
 ) -> NonFinalGrade:
     """Reward of a non-final turn whose ``verdict.hits`` has one entry per checklist item."""
-    bad = sorted(i for i in resolved if not 0 <= i < checklist_len)
-    if bad:
-        raise RubricError(f"resolved indices {bad} are outside a checklist of {checklist_len} items")
+    check_resolved(resolved, checklist_len)
     hit_indices = tuple(i for i, hit in enumerate(verdict.hits) if hit)
     redundant_indices = tuple(i for i in hit_indices if i in resolved)
     all_resolved = len(set(resolved)) == checklist_len

@@ -79,8 +79,8 @@ def judge_config(args: argparse.Namespace) -> JudgeConfig:
         except (OSError, yaml.YAMLError, ValidationError) as err:
             raise ConfigError(f"--judge-config {args.judge_config}: {err}") from err
     if args.judge == "lexical":
-        if args.judge_url:
-            raise ConfigError("--judge lexical takes no --judge-url")
+        if args.judge_url or args.judge_concurrency is not None:
+            raise ConfigError("--judge lexical takes no --judge-url or --judge-concurrency")
         return JudgeConfig(backend="lexical")
     if not args.judge_url:
         raise ConfigError("the llm judge needs --judge-url URL (or use --judge lexical, or --judge-config FILE)")

@@ -32,7 +32,7 @@ from askrl.judge.types import FailureKind, Judge, JudgeRequest, JudgeResult, che
 from reward.config import RewardConfig
 from reward.guards import check_guards, visible_text
 from reward.outcome import TurnOutcome
-from reward.rubric import grade_final, grade_nonfinal
+from reward.rubric import check_resolved, grade_final, grade_nonfinal
 from reward.table import TurnKind
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ async def score_turn(judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, 
     kind: TurnKind = "final" if request.is_final_turn else "nonfinal"
     table = cfg.table_obj()
     m = len(request.checklist)
+    check_resolved(request.resolved, m)  # before any judge call
     guard = check_guards(
         request.response,
         truncated=truncated,

@@ -7,6 +7,7 @@ Fakes: the judge model only (scripted replies on 127.0.0.1); prompts, client, re
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -87,13 +88,15 @@ async def test_guards_send_nothing_to_the_judge(judge_server, llm_judge) -> None
         _req("<think>only thinking</think>"),
         _req("<think>never closed", final=True),
         _req("What is the small", final=False),
+        dataclasses.replace(_req("What is it?"), checklist=()),
     ]
-    outs = await score_turns(llm_judge, requests, RewardConfig(), truncated=[False, False, False, True])
+    outs = await score_turns(llm_judge, requests, RewardConfig(), truncated=[False, False, False, True, False])
     assert [(o.guard, o.reward) for o in outs] == [
         ("empty", -2.0),
         ("think_only", -2.0),
         ("think_only", -1.0),
         ("truncated", -2.0),
+        ("no_checklist", -2.0),
     ]
     assert judge_server.requests() == []
     assert turn_metrics(outs)["reward/guard/think_only/count"] == 2

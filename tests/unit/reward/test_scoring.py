@@ -8,9 +8,11 @@ HTTP are tested with the real LLMJudge and the scripted server in tests/integrat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
+from askrl.errors import RubricError
 from askrl.judge.types import FinalVerdict, JudgeRequest, Turn, TurnVerdict
 from reward.config import RewardConfig
 from reward.scoring import score_turn, score_turns
@@ -90,3 +92,10 @@ async def test_score_turns_runs_concurrently_and_keeps_order(fake_judge) -> None
 async def test_score_turns_checks_flag_length(fake_judge) -> None:
     with pytest.raises(ValueError, match="1 flags for 2 requests"):
         await score_turns(fake_judge(lambda r: None), [_req("a"), _req("b")], CFG, truncated=[True])
+
+
+async def test_bad_resolved_index_fails_before_any_judge_call(fake_judge) -> None:
+    judge = fake_judge(lambda r: pytest.fail("the judge must not be called"))
+    with pytest.raises(RubricError, match=r"resolved indices \[7\]"):
+        await score_turn(judge, dataclasses.replace(_req("What is a?"), resolved=(7,)), CFG)
+    assert judge.requests == []
