@@ -1,0 +1,428 @@
+"""``ClarifyAgentLoop``: VERL agent loop for one online clarification episode, scored turn by turn as it runs.
+
+Who calls it: VERL's ``AgentLoopWorker`` instantiates it per trajectory for rows whose ``agent_name`` is
+``askrl_clarify`` (registered by ``askrl/rollout/agent_loops.yaml`` through
+``actor_rollout_ref.rollout.agent.agent_loop_config_path``) and awaits ``run(sampling_params, **row)``.
+Rows come from ``askrl.data.verl_rows`` (``raw_prompt`` + ``extra_info`` with task, ori_question, expected_answer,
+hidden_info, checklist). Settings: ``askrl.rollout`` / ``askrl.judge`` / ``askrl.reward`` of the trainer config
+(``askrl.rollout.config``).
+
+The episode is a small state machine (``Phase``):
+
+    GENERATE --policy turn k--> JUDGE --asked, reply in--> USER --reply merged--> GENERATE
+        JUDGE --answered / premature / truncated / guard / judge failed / simulator failed--> DONE
+        USER  --reply (plus the next turn's first token) does not fit the response budget--> DONE
+
+- GENERATE: the policy writes turn ``k`` with ``max_tokens = min(askrl.rollout.max_tokens_per_turn, tokens left
+  of rollout.response_length)``; its tokens are merged as generated (``ct_merge_assistant_token``, mask 1, never
+  re-tokenised). A turn that fills its limit without a special (stop) token is truncated.
+- JUDGE: the turn is graded with ``reward.episode.EpisodeState.score_turn`` -- as the final turn on the last allowed
+  turn (``turn_limit``; strict: turn 2), or once every checklist item is resolved (non-strict) -- and, when it may
+  be a question, the simulated user's reply (``Judge.simulate_user``) is requested *concurrently* with the grade
+  (``askrl.rollout.speculative_user_reply``); the reply is dropped when the grade ends the episode.
+- USER: the reply, cut to ``user_reply_max_tokens``, becomes a user message (plus the force-final text when the next
+  turn is the last allowed one) merged with ``ct_merge_context_msg`` (mask 0, with the next generation prompt).
+Episodes of a worker run concurrently (VERL runs one task per trajectory); the judge is shared per process
+(``shared_judge``) and bounds its own concurrency.
+
+Output (``TurnRewardOutput``): ``response_ids`` = policy and user tokens (<= ``rollout.response_length``),
+``response_mask`` 1 on policy tokens, ``turn_end_positions`` / ``turn_rewards`` (-> ``rm_scores``),
+``reward_score`` = their sum (so VERL's reward loop is skipped), and ``extra_fields``:
+``reward_extra_info`` (scalars: the reward's per-trajectory summary + ``rollout/...`` fidelity keys),
+``askrl_turns`` (per turn: token span, outcome, user reply), ``askrl_stop_reason``, ``min/max_global_steps``.
+A reply that does not fit ends the episode while the policy is still asking: its last turn then also gets the
+table's ``final.still_asking`` reward (it never answered), so running out of budget is never better than answering.
+
+How it fails: judge failures are outcomes, never exceptions (``reward.masking``: the trajectory is masked, counted
+in ``judge_failed``); a simulated-user failure masks the trajectory too. ``RolloutError`` for a malformed row (the
+message names the field), a server that returns no tokens or an aborted request.
+
+    # agent_loops.yaml: - {name: askrl_clarify, _target_: askrl.rollout.clarify_loop.ClarifyAgentLoop}
+    loop = ClarifyAgentLoop(trainer_config=DictConfigWrap(cfg), server_manager=server, tokenizer=tok, ...)
+    out = await loop.run({"temperature": 1.0, "top_p": 1.0, "top_k": -1, "logprobs": False}, **row)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal, TypeVar
+from uuid import uuid4
+
+from askrl import _verl
+from askrl.errors import RolloutError
+from askrl.judge.types import Judge, JudgeRequest, TaskKind
+from askrl.rollout import AGENT_NAME
+from askrl.rollout.config import ClarifySettings, settings_from_trainer_config
+from askrl.rollout.fidelity import EpisodeShape, ReplyAudit, audit_reply, episode_metrics
+from askrl.rollout.output import TurnRewardOutput
+from askrl.rollout.shared_judge import shared_judge
+from askrl.rollout.user_sim import JudgeUserSimulator, SimulatedReply, UserSimulator, cap_reply
+from reward.episode import EpisodeSpec, EpisodeState
+from reward.guards import check_guards, visible_text
+from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCORE, is_masked
+from reward.outcome import TurnOutcome
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+StopReason = Literal["answered", "premature", "truncated", "guard", "judge_failed", "user_sim_failed", "budget"]
+_TASKS: tuple[TaskKind, ...] = ("askmind", "overconfidence")
+
+
+class Phase(str, Enum):
+    """Where an episode is; see the module docstring for the transitions."""
+
+    GENERATE = "generate"
+    JUDGE = "judge"
+    USER = "user"
+    DONE = "done"
+
+
+@dataclass
+class _Turn:
+    """One policy turn as generated (before and after grading)."""
+
+    text: str
+    start: int
+    end: int  # response index of the last token
+    truncated: bool
+    outcome: TurnOutcome | None = None
+    reply: str | None = None
+
+
+@dataclass
+class _Episode:
+    """Mutable state of one trajectory: the policy's token stream and the reward's episode state."""
+
+    spec: EpisodeSpec
+    state: EpisodeState
+    messages: list[dict[str, Any]]  # what the policy's tokens were rendered from; append-only
+    request_id: str
+    ids: list[int] = field(default_factory=list)  # prompt + response tokens
+    prompt_len: int = 0
+    mask: list[int] = field(default_factory=list)  # response mask
+    logprobs: list[float] | None = None
+    turns: list[_Turn] = field(default_factory=list)
+    pending_reply: SimulatedReply | None = None
+    audits: list[ReplyAudit] = field(default_factory=list)
+    seen_user_text: list[str] = field(default_factory=list)
+    replies_capped: int = 0
+    stop: StopReason | None = None
+    min_global_steps: Any = None
+    max_global_steps: Any = None
+    generate_s: float = 0.0
+    judge_s: float = 0.0
+
+    @property
+    def response_ids(self) -> list[int]:
+        return self.ids[self.prompt_len :]
+
+
+def _field(extra_info: Mapping[str, Any], name: str) -> Any:
+    if name not in extra_info or extra_info[name] is None:
+        raise RolloutError(
+            f"extra_info.{name} is missing from an {ClarifyAgentLoop.agent_name} row; build rows with "
+            f"askrl.data.verl_rows.records_to_rows"
+        )
+    return extra_info[name]
+
+
+def episode_inputs(row: Mapping[str, Any], *, strict: bool) -> tuple[EpisodeSpec, list[dict[str, Any]]]:
+    """The reward's episode spec and the policy's opening messages, from one dataset row.
+
+    Raises:
+        RolloutError: a field is missing or has the wrong type (the message names it).
+    """
+    raw_prompt = row.get("raw_prompt")
+    if raw_prompt is None or len(raw_prompt) == 0:
+        raise RolloutError(f"an {ClarifyAgentLoop.agent_name} row has no raw_prompt messages")
+    messages = [dict(m) for m in raw_prompt]
+    if messages[-1].get("role") != "user":
+        raise RolloutError(f"raw_prompt must end with the user's question, got role {messages[-1].get('role')!r}")
+    extra_info = row.get("extra_info") or {}
+    task = _field(extra_info, "task")
+    if task not in _TASKS:
+        raise RolloutError(f"extra_info.task={task!r} is not one of {_TASKS}")
+    checklist = _field(extra_info, "checklist")
+    if isinstance(checklist, str) or not all(isinstance(item, str) for item in checklist):
+        raise RolloutError(f"extra_info.checklist must be a list of strings, got {checklist!r}")
+    metadata = {"id": str(extra_info.get("id", "")), "strict": str(strict).lower()}
+    spec = EpisodeSpec(
+        task=task,
+        ori_question=str(_field(extra_info, "ori_question")),
+        hidden_info=str(_field(extra_info, "hidden_info")),
+        checklist=tuple(checklist),
+        expected_answer=str(_field(extra_info, "expected_answer")),
+        question=str(messages[-1]["content"]),
+        metadata=metadata,
+    )
+    return spec, messages
+
+
+async def _both(first: Awaitable[T], second: Awaitable[Any]) -> tuple[T, Any]:
+    """Await two coroutines concurrently; re-raise the first error only after both finished."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for item in (a, b):
+        if isinstance(item, BaseException):
+            raise item
+    return a, b  # type: ignore[return-value]
+
+
+class ClarifyAgentLoop(_verl.AgentLoopBase):
+    """Multi-turn clarification episode with a judge-simulated user and per-turn rubric rewards."""
+
+    agent_name = AGENT_NAME
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings: ClarifySettings = settings_from_trainer_config(self.config)
+        self.response_length: int = int(self.rollout_config.response_length)
+        self._special_ids = frozenset(int(i) for i in self.tokenizer.all_special_ids)
+
+    # -- the state machine ---------------------------------------------------------------------------------------
+
+    async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> TurnRewardOutput:
+        rollout = self.settings.rollout
+        spec, messages = episode_inputs(kwargs, strict=rollout.strict)
+        judge = shared_judge(self.settings.judge)
+        episode = _Episode(
+            spec=spec,
+            state=EpisodeState(spec, self.settings.reward),
+            messages=messages,
+            request_id=uuid4().hex,
+            logprobs=[] if sampling_params.get("logprobs") else None,
+        )
+        episode.seen_user_text.append(spec.question)
+        if rollout.turn_limit == 1:
+            messages[-1] = {**messages[-1], "content": self._with_force_final(messages[-1]["content"])}
+        episode.ids = list(await self.ct_build_initial_tokens(messages))
+        episode.prompt_len = len(episode.ids)
+
+        simulator = JudgeUserSimulator(judge)
+        phase = Phase.GENERATE
+        while phase is not Phase.DONE:
+            if phase is Phase.GENERATE:
+                phase = await self._generate(episode, sampling_params)
+            elif phase is Phase.JUDGE:
+                phase = await self._judge(episode, judge, simulator)
+            else:
+                phase = await self._user(episode)
+        return self._output(episode)
+
+    async def _generate(self, episode: _Episode, sampling_params: dict[str, Any]) -> Phase:
+        """GENERATE: one policy turn within what is left of the response budget."""
+        remaining = self.response_length - len(episode.mask)
+        if remaining < 1:  # _user only lets the episode continue with room for one token
+            raise RolloutError(f"no response budget left for turn {len(episode.turns) + 1} ({len(episode.mask)} used)")
+        cap = min(remaining, self.settings.rollout.max_tokens_per_turn or remaining)
+        started = time.perf_counter()
+        output = await self.server_manager.generate(
+            request_id=episode.request_id,
+            prompt_ids=episode.ids,
+            sampling_params={**sampling_params, "max_tokens": cap},
+        )
+        episode.generate_s += time.perf_counter() - started
+        if output.stop_reason == "aborted":
+            raise RolloutError(f"generation of turn {len(episode.turns) + 1} was aborted (partial rollout unsupported)")
+        tokens = [int(t) for t in output.token_ids][:cap]
+        if not tokens:
+            raise RolloutError(f"the rollout server returned no tokens for turn {len(episode.turns) + 1}")
+        logprobs = None
+        if episode.logprobs is not None:
+            if output.log_probs is None:
+                raise RolloutError("sampling_params asked for logprobs but the rollout server returned none")
+            logprobs = [float(x) for x in output.log_probs][: len(tokens)]
+        steps = output.extra_fields or {}
+        if episode.min_global_steps is None:
+            episode.min_global_steps = steps.get("min_global_steps", steps.get("global_steps"))
+        episode.max_global_steps = steps.get("max_global_steps", steps.get("global_steps"))
+
+        merged, mask, merged_logprobs = await self.ct_merge_assistant_token(
+            episode.ids, tokens, episode.mask, episode.logprobs, assistant_logprobs=logprobs
+        )
+        episode.ids, episode.mask = list(merged.token_ids), list(mask)
+        if episode.logprobs is not None:
+            episode.logprobs = list(merged_logprobs or [])
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        episode.messages.append({"role": "assistant", "content": text})
+        truncated = len(tokens) >= cap and tokens[-1] not in self._special_ids
+        episode.turns.append(_Turn(text, len(episode.mask) - len(tokens), len(episode.mask) - 1, truncated))
+        return Phase.JUDGE
+
+    async def _judge(self, episode: _Episode, judge: Judge, simulator: UserSimulator) -> Phase:
+        """JUDGE: grade the turn; fetch the user's reply alongside when the episode may go on."""
+        turn = episode.turns[-1]
+        is_final = self._grade_as_final(episode)
+        cfg = self.settings.reward
+        guard = check_guards(
+            turn.text,
+            truncated=turn.truncated,
+            is_final_turn=is_final,
+            checklist_len=len(episode.spec.checklist),
+            think_open=cfg.think_open,
+            think_close=cfg.think_close,
+        )
+        may_go_on = not is_final and guard is None
+        request = self._user_request(episode, turn.text) if may_go_on else None
+        grade = episode.state.score_turn(judge, turn.text, is_final_turn=is_final, truncated=turn.truncated)
+        started = time.perf_counter()
+        if request is not None and self.settings.rollout.speculative_user_reply:
+            outcome, episode.pending_reply = await _both(grade, simulator.reply(request))
+        else:
+            outcome = await grade
+        turn.outcome = outcome
+        stop = self._stop_after(outcome, turn)
+        if stop is None and episode.pending_reply is None and request is not None:
+            episode.pending_reply = await simulator.reply(request)
+        episode.judge_s += time.perf_counter() - started
+        if stop is None and episode.pending_reply is not None and episode.pending_reply.text is None:
+            reply = episode.pending_reply
+            logger.warning("simulated user failed (%s: %s); trajectory masked", reply.failure, reply.error)
+            stop = "user_sim_failed"
+        if stop is not None:
+            episode.stop = stop
+            return Phase.DONE
+        return Phase.USER
+
+    async def _user(self, episode: _Episode) -> Phase:
+        """USER: merge the simulated user's reply (mask 0) if it and one more policy token fit the budget."""
+        reply = episode.pending_reply
+        if reply is None or reply.text is None:
+            raise RolloutError("the USER phase needs a simulated-user reply")
+        episode.pending_reply = None
+        text, capped = cap_reply(reply.text, self.tokenizer, self.settings.rollout.user_reply_max_tokens)
+        next_turn = len(episode.turns) + 1
+        content = self._with_force_final(text) if next_turn == self.settings.rollout.turn_limit else text
+        previous = list(episode.messages)
+        updated = previous + [{"role": "user", "content": content}]
+        merged, mask, merged_logprobs = await self.ct_merge_context_msg(
+            previous, updated, episode.ids, episode.mask, episode.logprobs
+        )
+        if len(mask) >= self.response_length:
+            episode.stop = "budget"
+            return Phase.DONE
+        turn = episode.turns[-1]
+        episode.audits.append(
+            audit_reply(
+                task=episode.spec.task,
+                hidden_info=episode.spec.hidden_info,
+                expected_answer=episode.spec.expected_answer,
+                seen_user_text=episode.seen_user_text,
+                assistant_turns=[t.content for t in episode.state.history if t.role == "assistant"],
+                reply=text,
+            )
+        )
+        episode.ids, episode.mask, episode.messages = list(merged.token_ids), list(mask), updated
+        if episode.logprobs is not None:
+            episode.logprobs = list(merged_logprobs or [])
+        episode.state.add_user_reply(text)
+        episode.seen_user_text.append(text)
+        episode.replies_capped += int(capped)
+        turn.reply = text
+        return Phase.GENERATE
+
+    # -- decisions -------------------------------------------------------------------------------------------------
+
+    def _grade_as_final(self, episode: _Episode) -> bool:
+        """Strict: exactly turn 2 is final. Otherwise the last allowed turn, or once every item is resolved."""
+        limit = self.settings.rollout.turn_limit
+        if self.settings.rollout.strict:
+            return len(episode.turns) >= limit
+        return episode.state.next_turn_is_final(max_turns=limit)
+
+    @staticmethod
+    def _stop_after(outcome: TurnOutcome, turn: _Turn) -> StopReason | None:
+        """Why the episode ends after this graded turn, or None when it goes on to the user's reply."""
+        if outcome.kind == "final":
+            return "answered"
+        if outcome.premature:
+            return "premature"
+        if turn.truncated:
+            return "truncated"
+        if outcome.outcome == "guard":
+            return "guard"
+        if outcome.masked:
+            return "judge_failed"
+        return None
+
+    def _with_force_final(self, content: str) -> str:
+        text = self.settings.rollout.force_final_text
+        return f"{content}\n{text}" if text else content
+
+    def _user_request(self, episode: _Episode, response: str) -> JudgeRequest:
+        """The simulated user's view of the asking turn: history so far and the turn's visible text."""
+        cfg = self.settings.reward
+        request = episode.state.request(response, is_final_turn=False)
+        return dataclasses.replace(request, response=visible_text(response, cfg.think_open, cfg.think_close))
+
+    # -- output ----------------------------------------------------------------------------------------------------
+
+    def _turn_rewards(self, episode: _Episode) -> list[float]:
+        """Per-turn rewards; a still-asking episode cut by the budget also gets ``final.still_asking``."""
+        rewards = [float(r) if r is not None else 0.0 for r in episode.state.turn_rewards]
+        if episode.stop == "budget":
+            rewards[-1] += self.settings.reward.table_obj().final.still_asking
+        return rewards
+
+    def _output(self, episode: _Episode) -> TurnRewardOutput:
+        response_ids = episode.response_ids
+        policy_tokens = sum(episode.mask)
+        asked = any(
+            (o.outcome == "ok" and o.kind == "nonfinal" and not o.premature) or o.label == "still_asking"
+            for o in episode.state.outcomes
+        )
+        info: dict[str, Any] = dict(episode.state.reward_extra_info())
+        shape = EpisodeShape(
+            num_turns=len(episode.turns),
+            asked=asked,
+            audits=episode.audits,
+            user_sim_tokens=len(episode.mask) - policy_tokens,
+            policy_tokens=policy_tokens,
+            replies_capped=episode.replies_capped,
+            truncated=episode.stop == "truncated",
+            budget_exhausted=episode.stop == "budget",
+            user_sim_failed=episode.stop == "user_sim_failed",
+        )
+        info.update(episode_metrics(shape))
+        if episode.stop == "user_sim_failed":
+            info[MASKED_KEY], info[JUDGE_FAILED_KEY] = 1.0, 1.0
+        rewards = self._turn_rewards(episode)
+        masked = is_masked(info)
+        total = MASKED_PLACEHOLDER_SCORE if masked else float(sum(rewards))
+        info["score"] = total
+        turns_log = [
+            {
+                "start": t.start,
+                "end": t.end,
+                "truncated": t.truncated,
+                "reward": rewards[k],
+                "outcome": t.outcome.to_json() if t.outcome is not None else None,
+                "user_reply": t.reply,
+            }
+            for k, t in enumerate(episode.turns)
+        ]
+        extra_fields = {
+            "reward_extra_info": info,
+            "askrl_turns": turns_log,
+            "askrl_stop_reason": episode.stop,
+            "min_global_steps": episode.min_global_steps,
+            "max_global_steps": episode.max_global_steps,
+        }
+        return TurnRewardOutput(
+            prompt_ids=episode.ids[: episode.prompt_len],
+            response_ids=response_ids,
+            response_mask=episode.mask,
+            response_logprobs=episode.logprobs,
+            reward_score=total,
+            num_turns=1 + len(episode.turns) + len(episode.audits),
+            metrics=_verl.AgentLoopMetrics(generate_sequences=episode.generate_s, compute_score=episode.judge_s),
+            extra_fields=extra_fields,
+            turn_end_positions=[t.end for t in episode.turns],
+            turn_rewards=rewards,
+        )

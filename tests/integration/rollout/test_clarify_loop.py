@@ -1,0 +1,273 @@
+"""ClarifyAgentLoop end to end in one process: token layout, masks, reward positions, turn logic, budget, judges.
+
+Real: VERL's AgentLoopBase and continuous-token builder (qwen2), hydra instantiation from the shipped YAML, the tiny
+model's tokenizer, the reward's EpisodeState, the lexical judge and the LLM judge over HTTP (scripted server).
+Faked: the policy (``ScriptedPolicy`` plays fixed turns; ``HFPolicy`` samples the tiny random model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+
+from askrl.rollout.advantages import turn_spans
+from askrl.rollout.config import FORCE_FINAL_TEXT
+from askrl.rollout.shared_judge import shared_judge
+
+pytestmark = pytest.mark.usefixtures("judges_closed")
+
+
+def runs(mask: list[int]) -> list[tuple[int, int]]:
+    import torch
+
+    return turn_spans(torch.tensor(mask))
+
+
+async def run_episode(kit, tokenizer, turns, *, record=None, askrl=None, response_length=256, sampling=None):
+    server = kit.ScriptedPolicy(tokenizer, turns)
+    loop = kit.build_loop(kit.trainer_config(response_length=response_length, askrl=askrl), server, tokenizer)
+    out = await loop.run(dict(sampling or kit.SAMPLING), **kit.row_kwargs(record or kit.MIND))
+    return out, server
+
+
+def prompt_text(server, call: int, tokenizer) -> str:
+    return tokenizer.decode(server.calls[call][1])
+
+
+async def test_ask_then_answer_layout_masks_and_rewards(kit, tokenizer):
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER])
+
+    # prompt: the chat template of the degraded question, with the generation prompt
+    expected_prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": kit.MIND.degraded_question}], add_generation_prompt=True, tokenize=True
+    )
+    assert out.prompt_ids == list(getattr(expected_prompt, "input_ids", expected_prompt))
+
+    # policy tokens are exactly what the server returned, never re-tokenised; they are the mask-1 runs
+    returned = [call[3] for call in server.calls]
+    spans = runs(out.response_mask)
+    assert [out.response_ids[s:e] for s, e in spans] == returned
+    assert len(out.response_ids) == len(out.response_mask) <= 256
+    # each generation continues the exact token stream so far (token-in, token-out)
+    assert server.calls[1][1] == out.prompt_ids + out.response_ids[: spans[1][0]]
+    # the user turn between them is mask 0 and renders the simulated reply plus the next generation prompt
+    between = tokenizer.decode(out.response_ids[spans[0][1] : spans[1][0]])
+    assert "<|im_start|>user" in between and between.endswith("<|im_start|>assistant\n")
+    # per-turn budget: each call may use what is left of response_length
+    assert server.calls[0][2]["max_tokens"] == 256
+    assert server.calls[1][2]["max_tokens"] == 256 - spans[1][0]
+
+    # rewards: all_hit (+1.0) on turn 1's last token, correct (+1.0) on turn 2's last token
+    assert out.turn_end_positions == [e - 1 for _, e in spans]
+    assert out.turn_rewards == [1.0, 1.0] and out.reward_score == 2.0
+    rm = out.as_dict()["rm_scores"]
+    assert rm.nonzero().flatten().tolist() == out.turn_end_positions
+    assert rm.sum().item() == pytest.approx(2.0)
+
+    info = out.extra_fields["reward_extra_info"]
+    assert all(isinstance(v, float) for v in info.values())
+    assert info["rollout/num_turns"] == 2.0 and info["rollout/ask_rate"] == 1.0 and info["masked"] == 0.0
+    assert info["rollout/user_replies"] == 1.0 and info["rollout/leak_rate"] == 0.0
+    assert out.extra_fields["askrl_stop_reason"] == "answered"
+    assert out.extra_fields["min_global_steps"] == 3 == out.extra_fields["max_global_steps"]
+    assert out.num_turns == 4  # question, ask, reply, answer
+    labels = [t["outcome"]["label"] for t in out.extra_fields["askrl_turns"]]
+    assert labels == ["all_hit", "correct"]
+    assert FORCE_FINAL_TEXT not in prompt_text(server, 1, tokenizer)  # turn 2 of 3 is not the last allowed turn
+
+
+async def test_premature_answer_ends_the_episode(kit, tokenizer):
+    out, server = await run_episode(kit, tokenizer, [kit.ANSWER])
+    assert len(server.calls) == 1
+    assert out.turn_rewards == [-2.0]
+    assert out.extra_fields["askrl_stop_reason"] == "premature"
+    assert runs(out.response_mask) == [(0, len(out.response_ids))]
+    info = out.extra_fields["reward_extra_info"]
+    assert info["premature_answer"] == 1.0 and info["rollout/ask_rate"] == 0.0 and info["rollout/user_replies"] == 0
+
+
+async def test_turn_limit_and_force_final_text(kit, tokenizer):
+    out, server = await run_episode(kit, tokenizer, [kit.USELESS_ASK])
+    assert len(server.calls) == 3
+    assert out.turn_rewards == [-0.8, -0.8, -2.0]  # no_hit, no_hit, still asking on the final turn
+    assert [FORCE_FINAL_TEXT in prompt_text(server, k, tokenizer) for k in range(3)] == [False, False, True]
+    # the judge's history never holds the force-final text
+    assert all(FORCE_FINAL_TEXT not in (t["user_reply"] or "") for t in out.extra_fields["askrl_turns"])
+    assert len(runs(out.response_mask)) == 3 and out.extra_fields["askrl_stop_reason"] == "answered"
+
+
+async def test_single_turn_limit_puts_force_final_on_the_question(kit, tokenizer):
+    out, server = await run_episode(kit, tokenizer, [kit.ANSWER], askrl={"rollout": {"max_turns": 1}})
+    assert FORCE_FINAL_TEXT in prompt_text(server, 0, tokenizer)
+    assert out.turn_rewards == [1.0]  # graded as the final turn: correct
+
+
+async def test_strict_mode(kit, tokenizer):
+    strict = {"rollout": {"strict": True}}
+    out, _ = await run_episode(kit, tokenizer, [kit.ANSWER], askrl=strict)
+    assert out.turn_rewards == [-2.0] and out.extra_fields["askrl_stop_reason"] == "premature"
+
+    out, server = await run_episode(kit, tokenizer, [kit.USELESS_ASK, kit.USELESS_ASK], askrl=strict)
+    assert len(server.calls) == 2  # turn 2 is the last one, graded final
+    assert out.turn_rewards == [-0.8, -2.0]
+    assert FORCE_FINAL_TEXT in prompt_text(server, 1, tokenizer)
+
+    out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=strict)
+    assert out.turn_rewards == [1.0, 1.0]
+
+
+async def test_truncation_at_the_response_budget_and_the_per_turn_cap(kit, tokenizer):
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK], response_length=20)
+    assert server.calls[0][2]["max_tokens"] == 20
+    assert len(out.response_ids) == 20 and out.response_mask == [1] * 20
+    assert out.turn_rewards == [-2.0]  # the truncated guard, no judge call
+    assert out.extra_fields["askrl_turns"][0]["outcome"]["guard"] == "truncated"
+    assert out.extra_fields["reward_extra_info"]["rollout/truncated_ratio"] == 1.0
+
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK], askrl={"rollout": {"max_tokens_per_turn": 10}})
+    assert server.calls[0][2]["max_tokens"] == 10 and len(out.response_ids) == 10
+    assert out.extra_fields["askrl_stop_reason"] == "truncated"
+
+
+async def test_a_reply_that_does_not_fit_ends_the_episode_still_asking(kit, tokenizer):
+    ask_len = len(kit.ScriptedPolicy(tokenizer, []).tokens_for(kit.GOOD_ASK))
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], response_length=ask_len + 5)
+    assert len(server.calls) == 1
+    assert out.response_ids == server.calls[0][3]  # nothing of the reply was appended
+    assert out.extra_fields["askrl_stop_reason"] == "budget"
+    assert out.turn_rewards == [1.0 - 2.0]  # all_hit, plus final.still_asking: it never answered
+    assert out.extra_fields["reward_extra_info"]["rollout/budget_exhausted_ratio"] == 1.0
+
+
+async def test_user_reply_is_capped(kit, tokenizer):
+    out, server = await run_episode(
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"rollout": {"user_reply_max_tokens": 2}}
+    )
+    reply = out.extra_fields["askrl_turns"][0]["user_reply"]
+    assert len(tokenizer.encode(reply, add_special_tokens=False)) <= 2
+    assert out.extra_fields["reward_extra_info"]["rollout/user_reply_capped"] == 1.0
+
+
+async def test_overconfidence_correct_then_answer(kit, tokenizer):
+    correction = "Actually, 7 + 5 does not equal 13. Are you sure about that claim?"
+    out, _ = await run_episode(kit, tokenizer, [correction, kit.ANSWER], record=kit.OVER)
+    assert out.turn_rewards == [1.0, 1.0]
+    assert out.extra_fields["askrl_turns"][0]["user_reply"].startswith("Oh, you're right")
+
+
+async def test_logprobs_follow_the_mask(kit, tokenizer):
+    sampling = {**kit.SAMPLING, "logprobs": True}
+    out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], sampling=sampling)
+    assert out.response_logprobs is not None and len(out.response_logprobs) == len(out.response_ids)
+    assert all(
+        (lp == -0.5) if m else (lp == 0.0) for lp, m in zip(out.response_logprobs, out.response_mask, strict=True)
+    )
+    assert out.as_dict()["rollout_log_probs"].shape[0] == len(out.response_ids)
+
+
+async def test_episodes_run_concurrently_and_share_one_judge(kit, tokenizer):
+    scripts = [[kit.GOOD_ASK, kit.ANSWER], [kit.ANSWER], [kit.USELESS_ASK], [kit.GOOD_ASK, "I think it is 13."]] * 2
+    servers = [kit.ScriptedPolicy(tokenizer, s) for s in scripts]
+    config = kit.trainer_config()
+    loops = [kit.build_loop(config, server, tokenizer) for server in servers]
+    assert loops[0].settings is loops[1].settings  # parsed once per config object
+    outs = await asyncio.gather(*(loop.run(dict(kit.SAMPLING), **kit.row_kwargs(kit.MIND)) for loop in loops))
+    expected = [[1.0, 1.0], [-2.0], [-0.8, -0.8, -2.0], [1.0, -1.0]] * 2
+    assert [o.turn_rewards for o in outs] == expected
+    assert shared_judge(loops[0].settings.judge) is shared_judge(loops[5].settings.judge)
+
+
+# -- the LLM judge over HTTP (scripted OpenAI-compatible server) ---------------------------------------------------
+
+
+def llm_judge_block(base_url: str, *, max_attempts: int = 1) -> dict:
+    return {
+        "backend": "llm",
+        "client": {
+            "endpoints": [{"name": "scripted", "base_url": base_url, "model": "scripted"}],
+            "retry": {"max_attempts": max_attempts, "parse_retries": 0, "initial_delay_s": 0.001},
+            "request_timeout_s": 5.0,
+        },
+    }
+
+
+async def test_llm_judge_grades_and_plays_the_user_concurrently(kit, tokenizer, judge_server):
+    judge_server.reset()
+    out, _ = await run_episode(
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": llm_judge_block(judge_server.base_url)}
+    )
+    assert out.turn_rewards == [1.0, 1.0]
+    assert out.extra_fields["reward_extra_info"]["masked"] == 0.0
+    assert out.extra_fields["askrl_turns"][0]["user_reply"]
+    assert len(judge_server.requests()) == 3  # turn grade + user reply (together), final grade
+
+
+async def test_judge_failure_masks_the_trajectory(kit, tokenizer, judge_server):
+    judge_server.reset()
+    judge_server.script([{"status": 500}] * 4)
+    out, _ = await run_episode(
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": llm_judge_block(judge_server.base_url)}
+    )
+    info = out.extra_fields["reward_extra_info"]
+    assert info["masked"] == 1.0 and info["judge_failed"] == 1.0
+    assert out.reward_score == 0.0
+    d = out.as_dict()
+    assert d["response_mask"].sum() == 0 and d["rm_scores"].abs().sum() == 0  # out of the loss and the baseline
+    assert sum(out.response_mask) > 0  # the loop's own mask is intact; only the stored one is zeroed
+    assert out.extra_fields["askrl_stop_reason"] == "judge_failed"
+
+
+async def test_user_simulator_failure_masks_the_trajectory(kit, tokenizer, judge_server):
+    judge_server.reset()
+    verdict = {"answered_final": False, "hits": [True, True], "irrelevant_or_redundant": False, "notes": []}
+    judge_server.script([{"json": verdict}, {"status": 500}])
+    block = {"judge": llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=block)
+    assert len(server.calls) == 1
+    info = out.extra_fields["reward_extra_info"]
+    assert info["masked"] == 1.0 and info["rollout/user_sim_failed"] == 1.0
+    assert out.extra_fields["askrl_stop_reason"] == "user_sim_failed"
+    assert out.as_dict()["response_mask"].sum() == 0
+
+
+# -- a real (tiny, random) model generating ----------------------------------------------------------------------
+
+
+async def test_tiny_model_episodes_keep_every_invariant(kit, tokenizer, tiny_model):
+    server = kit.HFPolicy(tiny_model, tokenizer, end_after=6)
+    response_length = 512
+    config = kit.trainer_config(response_length=response_length, askrl={"rollout": {"max_tokens_per_turn": 24}})
+    records = [kit.MIND, kit.OVER, kit.MIND, kit.OVER]
+    loops = [kit.build_loop(config, server, tokenizer) for _ in records]
+    sampling = {**kit.SAMPLING, "logprobs": True}
+    outs = await asyncio.gather(
+        *(loop.run(dict(sampling), **kit.row_kwargs(r)) for loop, r in zip(loops, records, strict=True))
+    )
+
+    by_request = defaultdict(list)
+    for request_id, prompt, _, ids in server.calls:
+        by_request[request_id].append((prompt, ids))
+
+    def replays(out, calls) -> bool:
+        """Each call's prompt is the exact stream so far and its tokens are the next mask-1 run."""
+        spans = runs(out.response_mask)
+        return len(calls) == len(spans) and all(
+            prompt == out.prompt_ids + out.response_ids[:s] and ids == out.response_ids[s:e]
+            for (prompt, ids), (s, e) in zip(calls, spans, strict=True)
+        )
+
+    assert max(len(c) for c in by_request.values()) == 3  # multi-turn with the real model
+    for out in outs:
+        spans = runs(out.response_mask)
+        assert any(replays(out, calls) for calls in by_request.values())
+        assert 1 <= len(spans) <= 3 and len(out.response_ids) <= response_length
+        assert out.turn_end_positions == [e - 1 for _, e in spans]
+        assert len(out.turn_rewards) == len(spans)
+        rm = out.as_dict()["rm_scores"]
+        assert rm.sum().item() == pytest.approx(out.reward_score)
+        assert set(rm.nonzero().flatten().tolist()) <= set(out.turn_end_positions)
+        assert len(out.response_logprobs) == len(out.response_ids)
+        assert all(lp == 0.0 for lp, m in zip(out.response_logprobs, out.response_mask, strict=True) if not m)
+        assert out.extra_fields["reward_extra_info"]["rollout/num_turns"] == len(spans)
