@@ -322,9 +322,9 @@ class JudgeClient:
         if not available:
             return None
         fresh = [ep for ep in available if ep.name not in tried] or available
+        turn, n = self._turn, len(self._endpoints)
         self._turn += 1
-        n = len(self._endpoints)
-        return min(fresh, key=lambda ep: (ep.outstanding, (ep.index - self._turn) % n))
+        return min(fresh, key=lambda ep: (ep.outstanding, (ep.index - turn) % n))
 
     async def _attempt(
         self,

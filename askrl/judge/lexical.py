@@ -8,13 +8,14 @@ reproduction of the paper's judge: numbers trained or evaluated with it are labe
 Contract (spec §4.2 semantics, read lexically):
 - ``grade_turn``: ``hits[i]`` when a sentence that asks (AskMind: a question or explicit request) or pushes back
   (AskOverconfidence: a correction cue such as "actually/incorrect/not/wrong", or a question) contains at least
-  ``hit_threshold`` of item i's content words. ``answered_final`` when the turn has a final-answer marker
-  ("Final Answer:", "The answer is", ``\\boxed{``) and asks nothing. ``irrelevant_or_redundant`` when it asks
-  but hits no unresolved item.
+  ``hit_threshold`` of item i's distinctive content words (words shared by every item do not count).
+  ``answered_final`` when the turn has a final-answer marker ("Final Answer:", "The answer is", ``\\boxed{``)
+  and asks nothing. ``irrelevant_or_redundant`` when it asks but hits no unresolved item.
 - ``grade_final``: ``still_asking`` for a question without a final marker; else the committed answer is compared
   to the expected one by normalised match, then by ``math_verify`` equivalence.
 - ``simulate_user``: AskMind answers each question with the one hidden-information sentence sharing the most
-  content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer; AskOverconfidence accepts a correction or keeps its position.
+  content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer;
+  AskOverconfidence accepts a correction or keeps its position.
 
 How it fails: only a ``math_verify`` check that runs past ``math_verify_timeout_s`` fails (``TIMEOUT``); nothing
 raises into the caller.
@@ -26,6 +27,7 @@ raises into the caller.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import TypeVar
@@ -56,13 +58,26 @@ def _math_equivalent(expected: str, answer: str) -> bool:
     """``math_verify`` equivalence of two answers (blocking; called in a worker thread)."""
     from math_verify import parse, verify  # imported lazily: sympy costs ~0.3 s at first import
 
-    for name in ("math_verify.parser", "math_verify.grader"):
-        log = logging.getLogger(name)
-        if not any(isinstance(f, _MathVerifyTimeoutNoise) for f in log.filters):
-            log.addFilter(_MathVerifyTimeoutNoise())
-    gold = parse(f"${expected}$", parsing_timeout=None)  # type: ignore[arg-type]
-    pred = parse(answer if "$" in answer or "\\boxed" in answer else f"${answer}$", parsing_timeout=None)  # type: ignore[arg-type]
+    _quiet_math_verify()
+    wrapped = answer if "$" in answer or "\\boxed" in answer else f"${answer}$"
+    gold = parse(f"${expected}$", parsing_timeout=None)  # type: ignore[arg-type]  # None: bounded by wait_for
+    pred = parse(wrapped, parsing_timeout=None)  # type: ignore[arg-type]
     return bool(gold and pred and verify(gold, pred, timeout_seconds=None))
+
+
+@functools.cache
+def _quiet_math_verify() -> None:
+    """Install the filter once (``functools.cache``; a rare double install from two threads is harmless)."""
+    for name in ("math_verify.parser", "math_verify.grader"):
+        logging.getLogger(name).addFilter(_MathVerifyTimeoutNoise())
+
+
+def distinctive_tokens(checklist: tuple[str, ...]) -> list[set[str]]:
+    """Each item's content words minus those every item shares (the shared subject, e.g. "Tom", "apples"), so a
+    question about one item does not also hit its siblings; an item left with no word keeps all of its own."""
+    words = [cues.content_tokens(item) for item in checklist]
+    shared = set.intersection(*words) if len(words) > 1 else set()
+    return [(w - shared) or w for w in words]
 
 
 class LexicalJudge:
@@ -90,7 +105,10 @@ class LexicalJudge:
         else:
             probing = cues.correcting_sentences(request.response)
         probe_tokens = [cues.content_tokens(s) for s in probing]
-        scores = [max((cues.coverage(item, toks) for toks in probe_tokens), default=0.0) for item in request.checklist]
+        scores = [
+            max((len(wanted & toks) / len(wanted) for toks in probe_tokens), default=0.0) if wanted else 0.0
+            for wanted in distinctive_tokens(request.checklist)
+        ]
         hits = [score >= self.cfg.hit_threshold for score in scores]
         asks = bool(cues.asking_sentences(request.response))
         answered_final = cues.has_final_marker(request.response) and not asks

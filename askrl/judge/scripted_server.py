@@ -4,15 +4,16 @@ Who uses it: the ``judge_server`` / ``judge_server_factory`` pytest fixtures (in
 ``scripts/bench_judge.py`` (as a subprocess). Nothing in training imports it.
 
 Contract: ``GET /health``, ``GET /v1/models``, ``POST /v1/chat/completions`` (any model name; ``usage`` reported
-as word counts; ``response_format`` honoured, or refused with a 400 when ``reject_response_format`` is set).
-Replies come, in order of precedence, from: the script queue (``POST /admin/script``: exact content or JSON,
-status, headers, delay, hang; optionally only for one model name), then seeded fault injection (hang, HTTP 500,
-malformed JSON), then the role the request asks for (``scripted_roles.py``: judge verdicts computed by the lexical
-judge from the prompt, the simulated user, or a candidate policy). Faults are deterministic given the seed: each
-draw is seeded by (seed, sha256 of the request body, how many times that body was seen), so it does not depend on
-the order concurrent requests arrive in, and a retry of the same body gets a fresh draw. Latency is an
-``asyncio.sleep``. ``GET /admin/requests`` returns the request log; ``POST /admin/config`` changes the options;
-``POST /admin/reset`` clears the script, the log and the fault counters and restores the start-up options.
+as word counts). A server started with ``reject_response_format`` answers every request that carries a
+``response_format`` with a 400, before anything else; otherwise the format is accepted. Other replies come, in
+order of precedence, from: the script queue (``POST /admin/script``: exact content or JSON, status, headers,
+delay, hang; optionally only for one model name), then seeded fault injection (hang, HTTP 500, malformed JSON),
+then the role the request asks for (``scripted_roles.py``: judge verdicts computed by the lexical judge from the
+prompt, the simulated user, or a candidate policy). Faults are deterministic given the seed: each draw is seeded
+by (seed, sha256 of the request body, how many times that body was seen), so it does not depend on the order
+concurrent requests arrive in, and a retry of the same body gets a fresh draw. Latency is an ``asyncio.sleep``.
+``GET /admin/requests`` returns the request log; ``POST /admin/config`` changes the options; ``POST /admin/reset``
+clears the script, the log and the fault counters and restores the start-up options.
 
     python -m askrl.judge.scripted_server --port 0 --latency-ms 200 --seed 1   # prints its URL, then serves
     with ScriptedServer(ServerOptions(error_rate=0.1)) as server:                # in a background thread
@@ -168,6 +169,10 @@ def create_app(options: ServerOptions) -> FastAPI:
         opts = state.options
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
 
+        if response_format is not None and opts.reject_response_format:
+            entry["served"], entry["status"] = "reject_response_format", 400
+            return _error(400, "response_format is not supported by this server")
+
         item = state.pop_script(model)
         if item is not None:
             entry["served"] = "script"
@@ -181,10 +186,6 @@ def create_app(options: ServerOptions) -> FastAPI:
                 return _error(item.status, f"scripted status {item.status}", item.headers)
             content = item.content if item.content is not None else json.dumps(item.json_body)
             return _completion(model, content, prompt_words, entry["index"])
-
-        if response_format is not None and opts.reject_response_format:
-            entry["served"], entry["status"] = "reject_response_format", 400
-            return _error(400, "response_format is not supported by this server")
 
         digest = hashlib.sha256(raw).hexdigest()[:16]
         state.seen[digest] += 1
