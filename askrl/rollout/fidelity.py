@@ -5,12 +5,14 @@ trajectory (``episode_metrics``) into ``extra_fields["reward_extra_info"]``; VER
 validation (``val-core/<data_source>/rollout/...``), and a trainer hook can log ``aggregate_rollout_metrics`` of the
 batch every training step. Pure functions of strings and numbers; the lexical cues come from ``askrl.judge.text_cues``.
 
-Leak check (lexical, deliberately lenient, so the rate is a lower bound): the hidden facts are the sentences of
+Leak check (a lexical heuristic with the lexical judge's 0.5 overlap rule): the hidden facts are the sentences of
 ``hidden_info``. A reply *reveals* a fact when it contains at least ``REVEAL_THRESHOLD`` of the fact's *new* content
 words (those not already in any user message the policy saw). The policy *asked about* a fact when its questions
-(AskMind: asking sentences; AskOverconfidence: any of its text, since corrections are statements) share at least one
-content word with the fact, in this turn or an earlier one. A leak is a revealed fact nobody asked about. Separately,
-an *answer leak* is a reply containing the expected answer that neither the policy nor the user had written before.
+(AskMind: asking sentences; AskOverconfidence: any of its text, since corrections are statements), in this turn or
+an earlier one, cover at least ``ASK_THRESHOLD`` of the fact's content words (a shared topic word such as "boxes"
+alone is not asking about "The boxes are painted green"). A leak is a revealed fact nobody asked about. Synonyms
+are invisible to it ("what colour?" vs "painted green" reads as a leak), so compare rates across runs, not to 0.
+Separately, an *answer leak* is a reply containing the expected answer that nobody had written before.
 
 Per-trajectory keys (always all present, floats, so VERL's per-key arrays stay aligned):
 
@@ -45,8 +47,8 @@ from askrl.judge.types import TaskKind
 PREFIX = "rollout"
 #: Share of a fact's new content words a reply must contain to reveal it.
 REVEAL_THRESHOLD = 0.5
-#: Content words a question must share with a fact to count as asking about it.
-ASK_MIN_OVERLAP = 1
+#: Share of a fact's content words the policy's questions must contain to count as asking about it.
+ASK_THRESHOLD = 0.5
 
 
 def key(name: str) -> str:
@@ -104,7 +106,7 @@ def audit_reply(
         new = fact_tokens - known
         if not new or len(new & reply_tokens) / len(new) < REVEAL_THRESHOLD:
             continue
-        if len(fact_tokens & probe) < ASK_MIN_OVERLAP:
+        if len(fact_tokens & probe) / len(fact_tokens) < ASK_THRESHOLD:
             leaked.append(i)
     said_before = list(seen_user_text) + list(assistant_turns)
     answer_leak = cues.contains_answer(reply, expected_answer) and not any(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -102,17 +102,21 @@ def build_loop(config: DictConfig, server: Any, tokenizer: Any) -> Any:
 
 
 class ScriptedPolicy:
-    """A token-in/token-out server that plays a scripted policy: the k-th call of an episode returns ``turns[k]``.
+    """A token-in/token-out server that plays a scripted policy: the k-th call of an episode returns ``turns[k]``
+    (the last entry repeats). With several ``scripts``, the i-th episode (request id) seen plays ``scripts[i]``.
 
     Records every call as (request_id, prompt_ids, sampling_params, returned token ids).
     """
 
-    def __init__(self, tokenizer: Any, turns: Sequence[str] | Callable[[int], str], *, eos: bool = True) -> None:
+    def __init__(
+        self, tokenizer: Any, turns: Sequence[str] = (), *, scripts: Sequence[Sequence[str]] = (), eos: bool = True
+    ) -> None:
         self.tokenizer = tokenizer
-        self.turns = turns
+        self.scripts = list(scripts) or [turns]
         self.eos = eos
         self.calls: list[tuple[str, list[int], dict[str, Any], list[int]]] = []
         self._count: defaultdict[str, int] = defaultdict(int)
+        self._script_of: dict[str, Sequence[str]] = {}
         self._im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
 
     def tokens_for(self, text: str) -> list[int]:
@@ -121,7 +125,10 @@ class ScriptedPolicy:
     async def generate(self, request_id: str, *, prompt_ids: list[int], sampling_params: dict[str, Any], **_: Any):
         k = self._count[request_id]
         self._count[request_id] += 1
-        text = self.turns(k) if callable(self.turns) else self.turns[min(k, len(self.turns) - 1)]
+        if request_id not in self._script_of:
+            self._script_of[request_id] = self.scripts[len(self._script_of) % len(self.scripts)]
+        turns = self._script_of[request_id]
+        text = turns[min(k, len(turns) - 1)]
         ids = self.tokens_for(text)[: sampling_params.get("max_tokens", 10**9)]
         await asyncio.sleep(0)  # let concurrent episodes interleave
         self.calls.append((request_id, list(prompt_ids), dict(sampling_params), ids))
@@ -196,6 +203,18 @@ class HFPolicy:
         )
 
 
+def llm_judge_block(base_url: str, *, max_attempts: int = 1) -> dict:
+    """The ``askrl.judge`` block for the LLM judge behind the scripted server (fast, single-attempt retries)."""
+    return {
+        "backend": "llm",
+        "client": {
+            "endpoints": [{"name": "scripted", "base_url": base_url, "model": "scripted"}],
+            "retry": {"max_attempts": max_attempts, "parse_retries": 0, "initial_delay_s": 0.001},
+            "request_timeout_s": 5.0,
+        },
+    }
+
+
 @pytest.fixture(scope="session")
 def tokenizer(tiny_model: Path) -> Any:
     return AutoTokenizer.from_pretrained(tiny_model)
@@ -219,6 +238,8 @@ def kit() -> SimpleNamespace:
         USELESS_ASK=USELESS_ASK,
         SAMPLING=SAMPLING,
         row_kwargs=row_kwargs,
+        register_agent_loops=register_agent_loops,
+        llm_judge_block=llm_judge_block,
         trainer_config=trainer_config,
         build_loop=build_loop,
         ScriptedPolicy=ScriptedPolicy,

@@ -182,21 +182,10 @@ async def test_episodes_run_concurrently_and_share_one_judge(kit, tokenizer):
 # -- the LLM judge over HTTP (scripted OpenAI-compatible server) ---------------------------------------------------
 
 
-def llm_judge_block(base_url: str, *, max_attempts: int = 1) -> dict:
-    return {
-        "backend": "llm",
-        "client": {
-            "endpoints": [{"name": "scripted", "base_url": base_url, "model": "scripted"}],
-            "retry": {"max_attempts": max_attempts, "parse_retries": 0, "initial_delay_s": 0.001},
-            "request_timeout_s": 5.0,
-        },
-    }
-
-
 async def test_llm_judge_grades_and_plays_the_user_concurrently(kit, tokenizer, judge_server):
     judge_server.reset()
     out, _ = await run_episode(
-        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": llm_judge_block(judge_server.base_url)}
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": kit.llm_judge_block(judge_server.base_url)}
     )
     assert out.turn_rewards == [1.0, 1.0]
     assert out.extra_fields["reward_extra_info"]["masked"] == 0.0
@@ -208,7 +197,7 @@ async def test_judge_failure_masks_the_trajectory(kit, tokenizer, judge_server):
     judge_server.reset()
     judge_server.script([{"status": 500}] * 4)
     out, _ = await run_episode(
-        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": llm_judge_block(judge_server.base_url)}
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"judge": kit.llm_judge_block(judge_server.base_url)}
     )
     info = out.extra_fields["reward_extra_info"]
     assert info["masked"] == 1.0 and info["judge_failed"] == 1.0
@@ -223,7 +212,7 @@ async def test_user_simulator_failure_masks_the_trajectory(kit, tokenizer, judge
     judge_server.reset()
     verdict = {"answered_final": False, "hits": [True, True], "irrelevant_or_redundant": False, "notes": []}
     judge_server.script([{"json": verdict}, {"status": 500}])
-    block = {"judge": llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    block = {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
     out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=block)
     assert len(server.calls) == 1
     info = out.extra_fields["reward_extra_info"]
