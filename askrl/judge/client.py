@@ -258,7 +258,7 @@ class JudgeClient:
                     temp = min(temperature + parse_failures * retry_cfg.repair_temperature_step, 1.0)
                     continue
                 except JudgeAttemptError as err:
-                    last = err
+                    last, last_raw = err, None
                     tried.add(ep.name)
                     transport_failures += 1
                     retry_after = err.retry_after_s if isinstance(err, JudgeTransportError) else None
@@ -355,8 +355,8 @@ class JudgeClient:
                 await ep.rpm.acquire(1)
             estimate = 0.0
             if ep.tpm is not None:
-                chars = sum(len(m.get("content", "")) for m in messages)
-                estimate = chars / C.CHARS_PER_TOKEN_ESTIMATE + max_tokens
+                # Reserve the prompt's estimated size now; the reply's real usage settles the difference below.
+                estimate = sum(len(m.get("content", "")) for m in messages) / C.CHARS_PER_TOKEN_ESTIMATE
                 await ep.tpm.acquire(estimate)
             async with ep.semaphore:
                 t0 = time.monotonic()
@@ -369,6 +369,8 @@ class JudgeClient:
                     )
                 except JudgeAttemptError as err:
                     failure, settled = err.kind, True
+                    if isinstance(err, JudgeParseError):
+                        usage = (err.prompt_tokens, err.completion_tokens)
                     if not should_retry(err):  # the endpoint answered (a 4xx, an unreadable body): it is up
                         ep.breaker.record_success()
                     elif ep.breaker.record_failure():
@@ -465,18 +467,16 @@ class JudgeClient:
             ) from err
         except openai.APIConnectionError as err:
             raise JudgeTransportError(f"{ep.name}: connection failed: {err}", status_code=None) from err
-        except openai.APIError as err:  # a 2xx body the SDK could not read
-            raise JudgeParseError(f"{ep.name}: unreadable response: {err}", raw=truncate(str(err))) from err
-        return _completion_text(data), _completion_usage(data)
-
-
-def _completion_text(data: object) -> str:
-    """The first choice's message text of a chat-completion body; "" when absent (reported as invalid JSON)."""
-    try:
-        content = data["choices"][0]["message"]["content"]  # type: ignore[index]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    return content if isinstance(content, str) else ""
+        except (openai.APIError, ValueError) as err:  # a 2xx body the SDK could not decode (e.g. broken JSON)
+            raise JudgeParseError(f"{ep.name}: unreadable response body: {err}", raw=truncate(str(err))) from err
+        usage = _completion_usage(data)
+        try:
+            content = data["choices"][0]["message"]["content"]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError) as err:  # not a chat completion (e.g. a proxy's HTML page)
+            parse_err = JudgeParseError(f"{ep.name}: the 2xx body is not a chat completion", raw=truncate(str(data)))
+            parse_err.prompt_tokens, parse_err.completion_tokens = usage
+            raise parse_err from err
+        return (content if isinstance(content, str) else ""), usage
 
 
 def _completion_usage(data: object) -> tuple[int, int]:

@@ -107,7 +107,9 @@ class JudgeClientConfig(_Config):
     seed: int | None = None
     """Sampling seed sent with every request (recorded for reproducibility; servers may ignore it)."""
     retry: RetryConfig = RetryConfig()
+    """Retry budget and backoff."""
     breaker: BreakerConfig = BreakerConfig()
+    """Per-endpoint circuit breaker."""
     cache_dir: Path | None = None
     """Folder of the on-disk verdict cache (sqlite); ``None`` disables caching."""
 
@@ -134,8 +136,11 @@ class SamplingConfig(_Config):
     """Sampling temperature per judge role (spec §2.3: grading at 0, the simulated users at 0.5 / 0.3)."""
 
     grade_temperature: float = Field(C.GRADE_TEMPERATURE, ge=0, le=2)
+    """Turn and final grading."""
     user_temperature_askmind: float = Field(C.USER_TEMPERATURE_ASKMIND, ge=0, le=2)
+    """The AskMind simulated user."""
     user_temperature_overconfidence: float = Field(C.USER_TEMPERATURE_OVERCONFIDENCE, ge=0, le=2)
+    """The AskOverconfidence simulated user."""
     cache_user_replies: bool = False
     """Cache simulated-user replies too (off: a sampled reply should not be frozen across rollouts)."""
 
@@ -148,7 +153,9 @@ class JudgeConfig(_Config):
     client: JudgeClientConfig | None = None
     """Endpoints and limits; required by the ``llm`` backend."""
     lexical: LexicalConfig = LexicalConfig()
+    """Thresholds of the ``lexical`` backend (ignored by ``llm``)."""
     sampling: SamplingConfig = SamplingConfig()
+    """Temperatures of the ``llm`` backend's grading and simulated-user calls."""
     prompt_version: Literal["v1"] = "v1"
     """Prompt template set (``askrl/judge/prompts/<name>_<version>.txt``)."""
 

@@ -69,6 +69,8 @@ class ScriptItem(BaseModel):
 
     content: str | None = None
     json_body: Any = Field(None, alias="json")
+    raw_body: str | None = None  # sent verbatim as the whole HTTP body (with ``content_type``), e.g. broken JSON
+    content_type: str = "application/json"
     status: int = 200
     headers: dict[str, str] = {}
     delay_ms: float = 0.0
@@ -182,6 +184,8 @@ def create_app(options: ServerOptions) -> FastAPI:
                 entry["status"] = 503
                 return await hang()
             entry["status"] = item.status
+            if item.raw_body is not None:
+                return Response(item.raw_body, status_code=item.status, media_type=item.content_type)
             if item.status != 200:
                 return _error(item.status, f"scripted status {item.status}", item.headers)
             content = item.content if item.content is not None else json.dumps(item.json_body)

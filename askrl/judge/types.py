@@ -40,7 +40,7 @@ class JudgeResult(Generic[V]):
     raw: str | None = None  # the last raw reply text, truncated, for debugging and logs
     attempts: int = 1
     latency_s: float = 0.0
-    endpoint: str | None = None  # base URL (or "lexical") that produced the final attempt
+    endpoint: str | None = None  # base URL that produced the final attempt, "lexical", or "cache" (a cached verdict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False

@@ -227,3 +227,18 @@ async def test_call_deadline_bounds_retries(judge_server, make_client: ClientFac
     result = await client.complete(GRADE, FinalVerdict)
     assert result.failure is FailureKind.TIMEOUT
     assert time.monotonic() - start < 1.0
+
+
+async def test_unreadable_2xx_bodies_are_invalid_json(judge_server, make_client: ClientFactory) -> None:
+    judge_server.script(
+        [
+            {"raw_body": "{not json", "content_type": "application/json"},  # the SDK cannot decode it
+            {"raw_body": "<html>proxy error</html>", "content_type": "text/html"},  # not a chat completion
+            {"content": ""},  # a completion with empty text
+        ]
+    )
+    client = make_client(judge_server.base_url, retry=RetryConfig(parse_retries=2, initial_delay_s=0.001))
+    result = await client.complete(GRADE, FinalVerdict)
+    assert result.failure is FailureKind.INVALID_JSON and result.attempts == 3
+    assert client.metrics()["judge/endpoint/ep0/failures/invalid_json"] == 3
+    assert client.metrics()["judge/endpoint/ep0/circuit_open"] == 0  # a garbage body still proves the endpoint is up

@@ -129,3 +129,13 @@ async def test_seed_is_sent(judge_server, make_client: ClientFactory) -> None:
     client = make_client(judge_server.base_url, seed=1234)
     await client.complete(GRADE, FinalVerdict)
     assert judge_server.requests()[0]["seed"] == 1234
+
+
+async def test_tokens_per_minute_limit(judge_server, make_client: ClientFactory) -> None:
+    client = make_client(judge_server.base_url, endpoint={"tokens_per_min": 600})  # 10 tokens/s
+    bucket = client._endpoints[0].tpm  # noqa: SLF001  (white-box: start from an empty bucket)
+    bucket.adjust(600)
+    start = time.monotonic()
+    result = await client.complete([{"role": "user", "content": "x" * 20}], FinalVerdict)  # ~5 tokens reserved
+    assert time.monotonic() - start >= 0.4
+    assert result.prompt_tokens == 1  # the server's usage ("one word"), which settles the reservation
