@@ -23,6 +23,7 @@ Fails with exit code 2 and a one-line message for an :class:`askrl.errors.AskrlE
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -34,6 +35,7 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_module
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from askrl.errors import AskrlError, ConfigError
@@ -194,13 +196,31 @@ def launch(cfg: DictConfig, settings: AskrlSettings) -> None:
             ray.shutdown()
 
 
+def _askrl_cause(err: BaseException) -> AskrlError | None:
+    """The AskrlError behind ``err``, if any (OmegaConf re-raises resolver errors as its own type)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, AskrlError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def run(overrides: list[str]) -> DictConfig:
     """Compose, prepare, validate and (unless ``askrl.dry_run``) launch; return the resolved config."""
     cfg = compose(overrides)
     settings = AskrlSettings.from_config(cfg)
     logging.getLogger("askrl").setLevel(settings.log_level)
     prepare(cfg, settings)
-    validate(cfg)
+    try:
+        # VERL prints its validation notes to stdout; keep stdout for the dry run's YAML.
+        with contextlib.redirect_stdout(sys.stderr):
+            validate(cfg)
+    except OmegaConfBaseException as err:
+        cause = _askrl_cause(err)
+        if cause is None:
+            raise
+        raise cause from err
     if settings.dry_run:
         sys.stdout.write(OmegaConf.to_yaml(cfg))
         return cfg
