@@ -27,6 +27,7 @@ from askrl import _verl
 from askrl.cpu import ROLLOUT_NAME
 from askrl.cpu.env import cpu_selected
 from askrl.errors import ConfigError
+from askrl.rollout.advantages import register_advantage_estimators
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _apply_log_level() -> None:
 def register() -> None:
     """Everything this module registers, for the current environment (see module docstring)."""
     _apply_log_level()
+    register_advantage_estimators()
     if cpu_selected(os.environ):
         register_cpu_backend()
 
