@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{s.mode:<20} {s.calls:>6} {s.wall_s:>8.2f} {s.calls_per_s:>9.1f} {s.latency_p50_s:>7.3f} "
             f"{s.latency_p95_s:>7.3f} {s.client_cpu_ms_per_call:>11.2f}"
         )
+    print("(latency per call includes time queued behind the client's concurrency limit; cpu = client process only)")
     bound = args.concurrency * 1000.0 / args.latency_ms if args.latency_ms > 0 else float("inf")
     summary = {
         "calls": args.calls,
