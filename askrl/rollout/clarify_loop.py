@@ -269,17 +269,18 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
             think_close=cfg.think_close,
         )
         may_go_on = not is_final and guard is None
-        request = self._user_request(episode, turn.text) if may_go_on else None
         grade = episode.state.score_turn(judge, turn.text, is_final_turn=is_final, truncated=turn.truncated)
         started = time.perf_counter()
-        if request is not None and self.settings.rollout.speculative_user_reply:
+        if may_go_on and self.settings.rollout.speculative_user_reply:
+            # the turn is not recorded yet: the user sees the history so far and the turn's visible text
+            request = self._user_request(episode, turn.text)
             outcome, episode.pending_reply = await _both(grade, simulator.reply(request))
         else:
             outcome = await grade
         turn.outcome = outcome
         stop = self._stop_after(outcome, turn)
-        if stop is None and episode.pending_reply is None and request is not None:
-            episode.pending_reply = await simulator.reply(request)
+        if stop is None and episode.pending_reply is None:
+            episode.pending_reply = await simulator.reply(episode.state.user_request())
         episode.judge_s += time.perf_counter() - started
         if stop is None and episode.pending_reply is not None and episode.pending_reply.text is None:
             reply = episode.pending_reply
@@ -356,7 +357,7 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
         return f"{content}\n{text}" if text else content
 
     def _user_request(self, episode: _Episode, response: str) -> JudgeRequest:
-        """The simulated user's view of the asking turn: history so far and the turn's visible text."""
+        """The simulated user's view of a turn not recorded yet (``EpisodeState.user_request`` once it is)."""
         cfg = self.settings.reward
         request = episode.state.request(response, is_final_turn=False)
         return dataclasses.replace(request, response=visible_text(response, cfg.think_open, cfg.think_close))
