@@ -4,7 +4,8 @@
 
 Good input: exit 0 and one JSON line per file, ``{"path", "kind", "records", ...}``. Bad input: exit 2 and one
 ``FILE:LINE: field 'X': problem`` line per problem (the first 20, then a count) on stderr; never a traceback.
-PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked.
+PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked. Parquet written for VERL (by
+``prepare``) is recognised and checked as training rows (kind ``verl_rows_online`` / ``verl_rows_offline``).
 
 ``python -m askrl.data prepare --task askmind|overconfidence --input PATH|NAME|hf --out DIR [--val-frac F]
 [--mode online|offline]``: writes ``DIR/train.parquet`` (and ``val.parquet``) and prints a JSON summary.
@@ -22,6 +23,7 @@ from typing import Any
 from askrl.data.loading import LoadedFile, load_records, record_files
 from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
+from askrl.data.row_checks import check_rows
 from askrl.errors import AskrlError
 
 
@@ -40,6 +42,17 @@ def summary(loaded: LoadedFile) -> dict[str, Any]:
     return out
 
 
+def _columns(path: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    return set(pq.read_schema(path).names)
+
+
+def is_verl_rows(path: Path) -> bool:
+    """A parquet file written for VERL (``prompt`` + ``extra_info``), rather than AskBench records."""
+    return {"prompt", "extra_info", "data_source"} <= _columns(path)
+
+
 def validate(path: Path, kind: str | None) -> int:
     files = record_files(path)
     if not files:
@@ -47,6 +60,14 @@ def validate(path: Path, kind: str | None) -> int:
         return 2
     status = 0
     for file in files:
+        if kind is None and file.suffix == ".parquet" and is_verl_rows(file):
+            try:
+                mode = "online" if "agent_name" in _columns(file) else "offline"
+                print(json.dumps({"path": str(file), "kind": f"verl_rows_{mode}", "records": check_rows(file, mode)}))
+            except AskrlError as err:
+                print(str(err), file=sys.stderr)
+                status = 2
+            continue
         try:
             loaded = load_records(file, kind)
         except AskrlError as err:

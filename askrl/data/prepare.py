@@ -3,6 +3,7 @@
     python -m askrl.data prepare --task askmind --input ../shared/data/askbench/ask_bench/ask_mind/test.jsonl --out data/askmind
     python -m askrl.data prepare --task overconfidence --input hf --out data/overconf --mode offline
 
+``--input demo`` generates small offline records (``askrl.demo_tasks``) for CPU runs without the real data.
 Online rows (``askrl.data.verl_rows``) start a live multi-turn episode; offline rows (``askrl.data.offline_turns``)
 are one sample per assistant turn. The split is a seeded shuffle; records are validated first, so bad input
 stops here with located errors.
@@ -23,6 +24,7 @@ from askrl.data.verl_rows import DEFAULT_AGENT, record_to_row
 from askrl.errors import DataError
 
 TASK_DATASETS = {"askmind": "ask_mind", "overconfidence": "ask_overconfidence"}
+DEMO_RECORDS = 64  # generated records for source "demo" (offline CPU runs)
 Mode = Literal["online", "offline"]
 
 
@@ -52,14 +54,19 @@ def prepare_parquet(
     seed: int = 0,
     agent_name: str = DEFAULT_AGENT,
 ) -> PrepareResult:
-    """Validate ``source`` as ``task`` records and write ``out/train.parquet`` (+ ``out/val.parquet``)."""
+    """Validate ``source`` (a path, dataset name, ``hf`` or ``demo``) as ``task`` records and write ``out/train.parquet`` (+ ``out/val.parquet``)."""
     if task not in TASK_DATASETS:
         raise DataError(f"--task must be one of {sorted(TASK_DATASETS)}, got {task!r}")
     if not 0.0 <= val_frac < 1.0:
         raise DataError(f"--val-frac must be in [0, 1), got {val_frac}")
-    path = resolve_dataset(TASK_DATASETS[task]) if str(source) == "hf" else resolve_input(source)
-    loaded = load_records(path, task)
-    records = list(loaded.records)
+    if str(source) == "demo":
+        from askrl.demo_tasks import demo_records
+
+        path: Path | str = "demo"
+        records: list[Any] = demo_records(task, DEMO_RECORDS, seed=seed)
+    else:
+        path = resolve_dataset(TASK_DATASETS[task]) if str(source) == "hf" else resolve_input(source)
+        records = list(load_records(path, task).records)
     random.Random(seed).shuffle(records)
     n_val = round(len(records) * val_frac)
     if val_frac > 0 and not 0 < n_val < len(records):
