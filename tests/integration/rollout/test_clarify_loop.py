@@ -260,3 +260,15 @@ async def test_tiny_model_episodes_keep_every_invariant(kit, tokenizer, tiny_mod
         assert len(out.response_logprobs) == len(out.response_ids)
         assert all(lp == 0.0 for lp, m in zip(out.response_logprobs, out.response_mask, strict=True) if not m)
         assert out.extra_fields["reward_extra_info"]["rollout/num_turns"] == len(spans)
+
+
+async def test_the_user_reply_overlaps_the_grade(kit, tokenizer, judge_server_factory):
+    """Each judge request takes 300 ms: fetching the reply alongside the grade saves one of them per asking turn."""
+    server = judge_server_factory(latency_ms=300)
+    seconds = {}
+    for speculative in (True, False):
+        block = {"judge": kit.llm_judge_block(server.base_url), "rollout": {"speculative_user_reply": speculative}}
+        out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=block)
+        assert out.turn_rewards == [1.0, 1.0]
+        seconds[speculative] = out.metrics.compute_score
+    assert seconds[True] < seconds[False] - 0.15, seconds
