@@ -3,7 +3,8 @@
 Modules: ``clarify_loop`` (``ClarifyAgentLoop``, the episode state machine), ``output`` (``TurnRewardOutput``:
 per-turn ``rm_scores``), ``user_sim`` (the judge-backed simulated user), ``shared_judge`` (one judge per process),
 ``fidelity`` (leak check and ``rollout/...`` metrics), ``advantages`` (``askrl_traj_grpo``, ``askrl_turn_grpo``),
-``config`` (the ``askrl.rollout`` block). Importing this package does not import VERL.
+``config`` (the ``askrl.rollout`` block), ``row_inputs`` (a dataset row -> episode spec). Importing this package does
+not import VERL.
 
     cfg.actor_rollout_ref.rollout.agent.agent_loop_config_path = agent_loop_config_path()
     # rows with agent_name == AGENT_NAME now run ClarifyAgentLoop

@@ -48,7 +48,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, TypeVar
@@ -56,11 +56,12 @@ from uuid import uuid4
 
 from askrl import _verl
 from askrl.errors import RolloutError
-from askrl.judge.types import Judge, JudgeRequest, TaskKind
+from askrl.judge.types import Judge, JudgeRequest
 from askrl.rollout import AGENT_NAME
 from askrl.rollout.config import ClarifySettings, settings_from_trainer_config
 from askrl.rollout.fidelity import EpisodeShape, ReplyAudit, audit_reply, episode_metrics
 from askrl.rollout.output import TurnRewardOutput
+from askrl.rollout.row_inputs import episode_inputs
 from askrl.rollout.shared_judge import shared_judge
 from askrl.rollout.user_sim import JudgeUserSimulator, SimulatedReply, UserSimulator, cap_reply
 from reward.episode import EpisodeSpec, EpisodeState
@@ -72,7 +73,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 StopReason = Literal["answered", "premature", "truncated", "guard", "judge_failed", "user_sim_failed", "budget"]
-_TASKS: tuple[TaskKind, ...] = ("askmind", "overconfidence")
 
 
 class Phase(str, Enum):
@@ -122,47 +122,6 @@ class _Episode:
     @property
     def response_ids(self) -> list[int]:
         return self.ids[self.prompt_len :]
-
-
-def _field(extra_info: Mapping[str, Any], name: str) -> Any:
-    if name not in extra_info or extra_info[name] is None:
-        raise RolloutError(
-            f"extra_info.{name} is missing from an {ClarifyAgentLoop.agent_name} row; build rows with "
-            f"askrl.data.verl_rows.records_to_rows"
-        )
-    return extra_info[name]
-
-
-def episode_inputs(row: Mapping[str, Any], *, strict: bool) -> tuple[EpisodeSpec, list[dict[str, Any]]]:
-    """The reward's episode spec and the policy's opening messages, from one dataset row.
-
-    Raises:
-        RolloutError: a field is missing or has the wrong type (the message names it).
-    """
-    raw_prompt = row.get("raw_prompt")
-    if raw_prompt is None or len(raw_prompt) == 0:
-        raise RolloutError(f"an {ClarifyAgentLoop.agent_name} row has no raw_prompt messages")
-    messages = [dict(m) for m in raw_prompt]
-    if messages[-1].get("role") != "user":
-        raise RolloutError(f"raw_prompt must end with the user's question, got role {messages[-1].get('role')!r}")
-    extra_info = row.get("extra_info") or {}
-    task = _field(extra_info, "task")
-    if task not in _TASKS:
-        raise RolloutError(f"extra_info.task={task!r} is not one of {_TASKS}")
-    checklist = _field(extra_info, "checklist")
-    if isinstance(checklist, str) or not all(isinstance(item, str) for item in checklist):
-        raise RolloutError(f"extra_info.checklist must be a list of strings, got {checklist!r}")
-    metadata = {"id": str(extra_info.get("id", "")), "strict": str(strict).lower()}
-    spec = EpisodeSpec(
-        task=task,
-        ori_question=str(_field(extra_info, "ori_question")),
-        hidden_info=str(_field(extra_info, "hidden_info")),
-        checklist=tuple(checklist),
-        expected_answer=str(_field(extra_info, "expected_answer")),
-        question=str(messages[-1]["content"]),
-        metadata=metadata,
-    )
-    return spec, messages
 
 
 async def _both(first: Awaitable[T], second: Awaitable[Any]) -> tuple[T, Any]:
