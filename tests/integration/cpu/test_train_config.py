@@ -33,7 +33,9 @@ def test_cpu_profile_applies_what_cpu_needs() -> None:
     assert (actor.strategy, actor.fsdp_config.strategy, cfg.actor_rollout_ref.ref.fsdp_config.strategy) == (
         "fsdp2",
     ) * 3
-    assert actor.fsdp_config.dtype == rollout.dtype == "float32" and not actor.use_torch_compile
+    fp32 = {"param_dtype": "fp32", "reduce_dtype": "fp32", "buffer_dtype": "fp32"}
+    assert actor.fsdp_config.mixed_precision == fp32 == cfg.actor_rollout_ref.ref.fsdp_config.mixed_precision
+    assert rollout.dtype == "float32" and not actor.use_torch_compile
     assert cfg.actor_rollout_ref.model.override_config.attn_implementation == "sdpa"
     assert not cfg.actor_rollout_ref.model.use_remove_padding and not rollout.free_cache_engine
     assert rollout.tensor_model_parallel_size == 1 and rollout.engine_kwargs.hf_cpu.num_threads == 2
