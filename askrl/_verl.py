@@ -61,6 +61,8 @@ _EXPORTS: dict[str, str] = {
     "omega_conf_to_dataclass": "verl.utils.config:omega_conf_to_dataclass",
     "need_critic": "verl.trainer.ppo.utils:need_critic",
     "need_reference_policy": "verl.trainer.ppo.utils:need_reference_policy",
+    "PPOTrainerSync": "verl.trainer.ppo.v1.trainer_sync:PPOTrainerSync",
+    "TRAINER_REGISTRY": "verl.trainer.ppo.v1.trainer_base:TRAINER_REGISTRY",
     "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
     # reward loop (the rubric reward as a custom reward function)
     "RewardLoopWorker": "verl.experimental.reward_loop.reward_loop:RewardLoopWorker",
