@@ -214,8 +214,14 @@ class HFGenerationServer:
             await asyncio.sleep(self.options.batch_wait_ms / 1000)
             pending, self._queue = self._queue, []
             self._arrived.clear()
-            for group in _group([p for p in pending if not p.future.done()], self.max_batch_size):
-                await self._run_group(group)
+            try:
+                for group in _group([p for p in pending if not p.future.done()], self.max_batch_size):
+                    await self._run_group(group)
+            except Exception as err:  # a bug here must reach the waiting callers, not leave them hanging
+                logger.exception("%s batching loop failed", ROLLOUT_NAME)
+                for item in pending:
+                    if not item.future.done():
+                        item.future.set_exception(err)
 
     async def _run_group(self, group: list[_Pending]) -> None:
         async with self._model_lock:
