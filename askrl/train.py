@@ -29,7 +29,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_module
@@ -228,7 +228,7 @@ def run(overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(asctime)s %(name)s: %(message)s")
     try:
         run(list(sys.argv[1:] if argv is None else argv))
