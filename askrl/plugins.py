@@ -6,6 +6,7 @@ lists this module there (see :mod:`askrl.cpu.env`); ``askrl.task_runner`` also i
 TaskRunner before anything resolves a name.
 
 What it registers, at import (idempotent):
+- askrl's advantage estimators (``askrl.rollout.advantages``), always;
 - with ``VERL_PLATFORM=cpu``: platform ``cpu`` (:mod:`askrl.cpu.platform`), rollout replica ``hf_cpu``
   (``RolloutReplicaRegistry.register``) and its trainer-side adapter (``_ROLLOUT_REGISTRY[("hf_cpu", "async")]``,
   VERL's private dict, written only after checking the VERL version and that the dict exists);
