@@ -19,6 +19,8 @@ from askrl.models.tiny import build_tiny
 MARKER = "askrl_model.json"
 _BUILDERS: dict[str, Callable[[Path], None]] = {"tiny": build_tiny, "smollm2": build_smollm2}
 MODEL_NAMES = tuple(_BUILDERS)
+#: Bumped when a builder's output changes; a directory built by an older builder is rebuilt on the next prepare.
+BUILDER_VERSIONS = {"tiny": 1, "smollm2": 2}
 
 
 def default_model_dir(name: str) -> Path:
@@ -37,16 +39,20 @@ def prepare(name: str, out: Path | str | None = None) -> Path:
     target = Path(out) if out is not None else default_model_dir(name)
     target = target.expanduser().resolve()
     if is_prepared(target):
-        recorded = json.loads((target / MARKER).read_text()).get("name")
-        if recorded != name:
-            raise ModelPrepError(f"{target} already holds model {recorded!r}, not {name!r}; choose another --out")
-        return target
+        meta = json.loads((target / MARKER).read_text())
+        if meta.get("name") != name:
+            raise ModelPrepError(f"{target} already holds model {meta.get('name')!r}, not {name!r}; choose another --out")
+        if meta.get("version", 1) == BUILDER_VERSIONS[name]:
+            return target
+        shutil.rmtree(target)  # built by an older askrl builder: rebuild
     if target.exists() and any(target.iterdir()):
         raise ModelPrepError(f"{target} exists, is not empty and holds no prepared model; remove it or choose another --out")
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         _BUILDERS[name](staging)
+        meta = json.loads((staging / MARKER).read_text())
+        (staging / MARKER).write_text(json.dumps({**meta, "version": BUILDER_VERSIONS[name]}))
         if target.exists():
             target.rmdir()
         staging.rename(target)

