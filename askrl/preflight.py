@@ -117,3 +117,21 @@ def check_gpus(needed: int, nnodes: int, device: str, available: int | None = No
         return [f"trainer.n_gpus_per_node={needed} but this machine has {available} GPU(s); lower it, or run with "
                 f"profile=cpu on a machine without GPUs"]
     return []
+
+
+def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSettings: imported lazily by callers)
+    """Every check for a resolved training config; raise ``PreflightError`` listing all problems at once."""
+    from askrl.judge.config import JudgeConfig
+
+    mode = settings.mode if settings.task is not None else None
+    problems = check_data("data.train_files", cfg.data.train_files, mode=mode)
+    if cfg.trainer.get("val_before_train") or (cfg.trainer.get("test_freq") or 0) > 0:
+        problems += check_data("data.val_files", cfg.data.val_files, mode=mode)
+    problems += check_model("actor_rollout_ref.model.path", str(cfg.actor_rollout_ref.model.path))
+    if settings.task is not None:
+        judge = JudgeConfig.model_validate(settings.judge)
+        if judge.backend == "llm" and judge.client is not None:
+            problems += check_judge_endpoints((e.base_url, e.model, e.api_key_env) for e in judge.client.endpoints)
+    problems += check_gpus(int(cfg.trainer.n_gpus_per_node), int(cfg.trainer.nnodes), str(cfg.trainer.device))
+    if problems:
+        raise PreflightError(problems)

@@ -1,4 +1,5 @@
-"""The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first.
+"""The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first
+and askrl's sync trainer (VERL's plus step metrics, :mod:`askrl.trainer`) in place of VERL's.
 
 Why: VERL resolves advantage estimators, rollout backends and platforms by name inside this actor; its registries
 are per process, so ``askrl.plugins`` must be imported here before ``TaskRunnerV1.run`` does anything. (With the
@@ -26,7 +27,23 @@ class AskrlTaskRunner(_verl.TaskRunnerV1.__ray_actor_class__):  # type: ignore[m
 
     def run(self, config: Any) -> None:
         importlib.import_module("askrl.plugins")
+        use_askrl_trainer()
         super().run(config)
+
+
+def use_askrl_trainer() -> None:
+    """Serve VERL's ``sync`` trainer name with :class:`askrl.trainer.AskTrainerSync` in this process.
+
+    The name stays ``sync`` on purpose: VERL branches on ``trainer_mode == "sync"`` in many places, and a new mode
+    name would silently switch to async semantics. Only this (TaskRunner) process's registry changes.
+    """
+    from askrl.trainer import AskTrainerSync
+
+    registry = _verl.TRAINER_REGISTRY
+    if registry.get("sync") is not AskTrainerSync:
+        if not issubclass(AskTrainerSync, registry["sync"]):
+            raise RuntimeError(f"VERL's sync trainer is {registry['sync']!r}, not the class AskTrainerSync extends")
+        registry["sync"] = AskTrainerSync
 
 
 def task_runner_class() -> Any:

@@ -4,6 +4,7 @@ run VERL's real PPO/GRPO trainer.
     python -m askrl.train recipe=smoke profile=cpu                       # 2 GRPO steps on CPU, tiny model
     python -m askrl.train recipe=smoke profile=cpu askrl.cpu_model=smollm2
     python -m askrl.train recipe=smoke profile=cpu askrl.dry_run=true    # print the resolved config, exit
+    python -m askrl.train recipe=askmind_grpo                            # the main job (CPU profile without a GPU)
 
 Composition (Hydra compose API; see ``askrl/config/askrl.yaml``): VERL's ``ppo_trainer`` (``pkg://verl.trainer.config``)
 -> ``askrl:`` defaults -> ``recipe=NAME`` (``recipes/NAME.yaml`` at the repo root, registered as Hydra group
@@ -11,11 +12,15 @@ Composition (Hydra compose API; see ``askrl/config/askrl.yaml``): VERL's ``ppo_t
 schema need ``+``). askrl's resolvers (``${askrl.model:NAME}``, ``${askrl.smoke_data:SPLIT}``) run here, in the
 driver, because VERL resolves the config again inside Ray where they are not registered.
 
+Before launch (``askrl.run_setup``): no GPU and no ``profile=`` given -> ``profile=cpu`` with a notice; on CPU the
+recipe's LLM judge becomes the lexical judge and hub data becomes generated demo data unless the command line (or
+``$ASKRL_DATA_DIR``) says otherwise; ``askrl.task`` recipes get their parquet prepared from ``askrl.data`` (cached)
+and askrl's agent loops; wandb without credentials logs offline. After VERL's validation, ``askrl.preflight`` checks
+data, model, judge endpoints and GPU count and fails with one line per problem, before Ray starts.
+
 Launch mirrors ``verl.trainer.main_ppo.main``: platform setup (``askrl.platform=cpu`` exports the CPU backend's
 environment to this process and, through ``ray_kwargs.ray_init.runtime_env.env_vars``, to every Ray worker), VERL's
 ``auto_set_device`` and ``validate_config``, then ``run_ppo`` with :mod:`askrl.task_runner`'s TaskRunner.
-Extension points for later issues: :func:`compose` (recipe/profile selection), :func:`prepare` (preflight checks,
-automatic CPU detection, logger set-up) and :func:`launch`.
 
 Fails with exit code 2 and a one-line message for an :class:`askrl.errors.AskrlError` (unknown recipe, bad
 ``askrl.*`` value); errors inside VERL or Ray propagate with their traceback.
@@ -29,16 +34,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Literal
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_module
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from askrl.errors import AskrlError, ConfigError
+from askrl.run_setup import apply_cpu_fallbacks, auto_profile, require_data_source, setup_wandb, wire_task
+from askrl.settings import AskrlSettings
 
 logger = logging.getLogger(__name__)
 
@@ -46,28 +51,6 @@ CONFIG_MODULE = "askrl.config"
 PRIMARY_CONFIG = "askrl"
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 _PACKAGE_HEADER = "# @package "
-
-
-class AskrlSettings(BaseModel):
-    """The ``askrl:`` block of the composed config (see ``askrl/config/askrl.yaml`` for each key's meaning)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    platform: Literal["cpu"] | None = None
-    """None: VERL's own device detection (GPU); ``cpu``: askrl's CPU platform and ``hf_cpu`` rollout."""
-    cpu_model: str = "tiny"
-    """Offline model (``askrl.models``) that ``profile=cpu`` trains unless ``actor_rollout_ref.model.path`` is set."""
-    dry_run: bool = False
-    """Print the resolved config and exit before Ray starts."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    """Level of askrl's loggers here and in every Ray worker."""
-
-    @classmethod
-    def from_config(cls, cfg: DictConfig) -> AskrlSettings:
-        try:
-            return cls.model_validate(OmegaConf.to_container(cfg.askrl, resolve=False))
-        except ValidationError as err:
-            raise ConfigError(f"invalid askrl.* settings: {err}") from err
 
 
 def _model_path(name: str) -> str:
@@ -149,6 +132,7 @@ def prepare(cfg: DictConfig, settings: AskrlSettings) -> dict[str, str]:
             from askrl.cpu.env import cpu_env_vars
 
             env.update(cpu_env_vars(os.environ))
+        env.update(setup_wandb(cfg))
         runtime_env = cfg.ray_kwargs.ray_init.runtime_env
         runtime_env.env_vars = {**(runtime_env.get("env_vars") or {}), **env}
     os.environ.update(env)
@@ -208,9 +192,13 @@ def _askrl_cause(err: BaseException) -> AskrlError | None:
 
 def run(overrides: list[str]) -> DictConfig:
     """Compose, prepare, validate and (unless ``askrl.dry_run``) launch; return the resolved config."""
+    overrides = auto_profile(overrides)
     cfg = compose(overrides)
+    apply_cpu_fallbacks(cfg, overrides)
+    require_data_source(cfg)
     settings = AskrlSettings.from_config(cfg)
     logging.getLogger("askrl").setLevel(settings.log_level)
+    wire_task(cfg, settings)
     prepare(cfg, settings)
     try:
         # VERL prints its validation notes to stdout; keep stdout for the dry run's YAML.
@@ -221,6 +209,10 @@ def run(overrides: list[str]) -> DictConfig:
         if cause is None:
             raise
         raise cause from err
+    if settings.preflight:
+        from askrl.preflight import run_preflight
+
+        run_preflight(cfg, settings)
     if settings.dry_run:
         sys.stdout.write(OmegaConf.to_yaml(cfg))
         return cfg

@@ -60,7 +60,8 @@ def test_recipe_uses_the_live_reward_key_and_grpo() -> None:
 
 
 def test_precedence_recipe_then_profile_then_command_line() -> None:
-    assert compose(["recipe=smoke"]).trainer.logger[-1] == "wandb"  # VERL's default survives without a profile
+    assert compose(["recipe=smoke"]).data.train_batch_size != 2  # VERL's default survives without a profile
+    assert compose(["recipe=smoke", "profile=cpu"]).data.train_batch_size == 2
     cfg = compose(["recipe=smoke", "profile=cpu", "data.train_batch_size=8", "trainer.total_training_steps=5"])
     assert cfg.data.train_batch_size == 8 and cfg.trainer.total_training_steps == 5
 
