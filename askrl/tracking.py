@@ -35,6 +35,7 @@ _REWARD_KEYS: dict[str, tuple[str, bool]] = {
     "judge_failed": ("reward/judge_failed_frac", False),
     "masked": ("reward/masked_frac", False),
     "judge_latency_s": ("judge/latency_s/episode_mean", False),
+    "reward/overlong_penalty": ("reward/overlong_penalty/mean", True),
 }
 
 

@@ -3,14 +3,16 @@
 Network only through ``askrl.judge``; VERL only through ``askrl._verl``. Modules, by what they do:
 
 - ``table``: the reward table (``tables/paper_v1.yaml``), its hash and the run fingerprint;
-- ``config``: ``RewardConfig`` (table, ``on_judge_failure: mask|penalize|raise``, think tags) and ``provenance``;
+- ``config``: ``RewardConfig`` (table, ``on_judge_failure: mask|penalize|raise``, think tags, ``overlong``) and
+  ``provenance``;
 - ``guards``: cheap pre-judge checks (empty, truncated, think-only, no checklist);
 - ``rubric``: verdict → reward, with redundancy against already-resolved items;
 - ``scoring``: ``score_turn`` / ``score_turns`` (guards, one concurrent judge call per turn, failure policy);
 - ``outcome``: ``TurnOutcome``, the result of scoring one turn;
-- ``episode``: ``EpisodeState`` (online multi-turn bookkeeping), ``score_episode(s)``;
+- ``episode``: ``EpisodeState`` (multi-turn bookkeeping; resumable from an offline dialogue), ``score_episode(s)``;
 - ``placement``: per-turn rewards on each turn's last policy token (``rm_scores``);
 - ``masking``: the contract that keeps judge failures out of the loss and the group baseline;
+- ``overlong``: DAPO's overlong penalty counted on policy tokens (the agent loops add it to the last turn);
 - ``metrics``: ``reward/...`` step metrics;
 - ``samples``: the original's offline turn samples → judge requests;
 - ``verl_fn``: ``compute_score`` for ``reward.custom_reward_function.path=pkg://reward.verl_fn``;

@@ -1,15 +1,17 @@
-"""Typed settings of the rubric reward: which reward table, what a judge failure means, how to find the answer.
+"""Typed settings of the rubric reward: which reward table, what a judge failure means, how to find the answer,
+and the optional DAPO overlong penalty.
 
 Who calls it: ``askrl/train.py`` (the ``askrl.reward`` YAML block), ``reward.verl_fn`` (VERL's ``reward_kwargs.reward``)
 and ``reward.score`` (CLI flags). Below those entry points code receives a ``RewardConfig``, never a dict.
 
-Contract: frozen, unknown keys rejected. Every number a reward can take lives in the reward table
-(``reward/tables/*.yaml``), not here, so the table hash names the reward exactly.
+Contract: frozen, unknown keys rejected. Every number a turn's rubric reward can take lives in the reward table
+(``reward/tables/*.yaml``), not here, so the table hash names it exactly; the one shaping term outside the table,
+``overlong`` (``reward.overlong``, off by default), is folded into the fingerprint when enabled.
 
 How it fails: pydantic ``ValidationError`` for a bad field; ``ConfigError``/``RubricError`` at construction when the
 table is missing or malformed.
 
-    cfg = RewardConfig(table="paper_v1", on_judge_failure="mask")
+    cfg = RewardConfig(table="paper_v1", on_judge_failure="mask", overlong={"enable": True, "buffer_tokens": 512})
     cfg.table_obj().final.correct   # 1.0
     provenance(cfg, judge_cfg)      # {"reward_table": "paper_v1", "reward_table_hash": ..., "reward_fingerprint": ...}
 """
@@ -18,13 +20,30 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from askrl.judge.config import JudgeConfig
 from askrl.judge.templates import prompt_hashes
 from reward.table import RewardTable, fingerprint, load_table
 
 JudgeFailurePolicy = Literal["mask", "penalize", "raise"]
+
+
+class OverlongConfig(BaseModel):
+    """The ``askrl.reward.overlong`` block: DAPO's overlong penalty, counted on policy tokens (``reward.overlong``).
+
+    Applied by askrl's agent loops (``askrl_clarify``, ``askrl_offline_turn``) with ``max_len`` =
+    ``actor_rollout_ref.rollout.response_length``; ``reward.verl_fn`` has no token counts and ignores it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    enable: bool = False
+    """Add the penalty to the trajectory's last turn reward (0 everywhere when false)."""
+    buffer_tokens: int = Field(1024, ge=1)
+    """The last ``buffer_tokens`` of the response budget are the soft zone: the penalty grows linearly across it."""
+    penalty_factor: float = Field(1.0, ge=0)
+    """The penalty at the full budget (``-penalty_factor`` when every budget token is a policy token)."""
 
 
 class RewardConfig(BaseModel):
@@ -42,6 +61,8 @@ class RewardConfig(BaseModel):
     """Opening tag of a reasoning block; text inside it is never graded."""
     think_close: str = "</think>"
     """Closing tag of a reasoning block; only the text after the last one is graded."""
+    overlong: OverlongConfig = OverlongConfig()
+    """DAPO's overlong penalty on policy tokens (off by default)."""
 
     @model_validator(mode="after")
     def _tags(self) -> RewardConfig:
@@ -59,15 +80,23 @@ def provenance(cfg: RewardConfig, judge_cfg: JudgeConfig) -> dict[str, str]:
     """What to log with every run or results file: the table, its hash, the judge and one combined fingerprint.
 
     The fingerprint covers the table's numbers and, for the ``llm`` backend, the hash of every judge prompt at
-    ``judge_cfg.prompt_version`` (the lexical backend has no prompts).
+    ``judge_cfg.prompt_version`` (the lexical backend has no prompts), and the overlong penalty when enabled
+    (a disabled penalty leaves the fingerprint as it was before the option existed).
     """
     table = cfg.table_obj()
     prompts = prompt_hashes(judge_cfg.prompt_version) if judge_cfg.backend == "llm" else {}
+    overlong = cfg.overlong
+    shaping = (
+        {"overlong": f"buffer_tokens={overlong.buffer_tokens},penalty_factor={overlong.penalty_factor}"}
+        if overlong.enable
+        else {}
+    )
     return {
         "reward_table": table.name,
         "reward_table_hash": table.hash,
         "on_judge_failure": cfg.on_judge_failure,
+        "reward_overlong": shaping.get("overlong", "off"),
         "judge_backend": judge_cfg.backend,
         "judge_prompt_version": judge_cfg.prompt_version,
-        "reward_fingerprint": fingerprint(table, prompts),
+        "reward_fingerprint": fingerprint(table, prompts, shaping),
     }

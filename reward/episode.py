@@ -1,8 +1,9 @@
 """Multi-turn bookkeeping: one live conversation's history, resolved checklist items and per-turn outcomes.
 
 Who calls it: the clarify agent loop (``askrl/rollout``) keeps one ``EpisodeState`` per trajectory and calls
-``score_turn`` after each assistant turn; ``score_episode(s)`` scores finished transcripts after the fact (eval
-dumps, tests). Network only through the ``Judge`` passed in.
+``score_turn`` after each assistant turn; the offline turn loop resumes one from a pre-built dialogue's prior turns
+(``history=``) and scores the one turn it generates; ``score_episode(s)`` scores finished transcripts after the fact
+(eval dumps, tests). Network only through the ``Judge`` passed in.
 
 Contract:
 - ``history`` starts with the user's question and alternates; assistant turns are stored as the judge sees them
@@ -12,6 +13,9 @@ Contract:
   nothing. ``mark_resolved`` lets the rollout add items it learned about otherwise.
 - ``next_turn_is_final(max_turns)``: grade the next turn as final once every item is resolved or on the last turn.
   ``ended``: the last graded turn was final, or answered prematurely.
+- ``end_still_asking()``: the rollout's response budget ended the episode after an asking turn: the policy never
+  answered, so that last turn's reward also gets the table's ``final.still_asking`` (in ``turn_rewards``,
+  ``total_reward``, ``rm_scores``), and running out of budget is never better than answering.
 - The trajectory is masked (``masked``) when any turn's reward is None; its ``rm_scores`` are then all zeros and
   ``reward_extra_info()["masked"] == 1`` (the contract in ``reward.masking``).
 - Turns of one episode are scored in order (each needs the resolved set of the previous ones); ``score_episodes``
@@ -61,12 +65,33 @@ class EpisodeSpec:
 class EpisodeState:
     """The mutable state of one conversation; see the module docstring for the contract."""
 
-    def __init__(self, spec: EpisodeSpec, cfg: RewardConfig) -> None:
+    def __init__(
+        self,
+        spec: EpisodeSpec,
+        cfg: RewardConfig,
+        *,
+        history: Sequence[Turn] | None = None,
+        resolved: Iterable[int] = (),
+    ) -> None:
+        """Start at ``spec.question``, or resume from ``history``: earlier turns that alternate, open with the user's
+        ``spec.question`` and end with the user message the next scored turn answers (``resolved``: the checklist
+        items those earlier turns settled).
+
+        Raises:
+            RolloutError: ``history`` does not have that shape, or ``resolved`` is out of range.
+        """
         self.spec = spec
         self.cfg = cfg
-        self.history: list[Turn] = [Turn("user", spec.question)]
+        self.history: list[Turn] = list(history) if history is not None else [Turn("user", spec.question)]
+        roles = [t.role for t in self.history]
+        if not roles or roles != [("user", "assistant")[k % 2] for k in range(len(roles))] or roles[-1] != "user":
+            raise RolloutError(f"a resumed history must alternate user/assistant and end with the user, got {roles}")
+        if self.history[0].content != spec.question:
+            raise RolloutError("a resumed history must open with the episode's question (spec.question)")
         self.resolved: set[int] = set()
         self.outcomes: list[TurnOutcome] = []
+        self._still_asking_at_end = False
+        self.mark_resolved(resolved)
 
     # -- building requests and recording turns ---------------------------------------------------------------
 
@@ -146,6 +171,16 @@ class EpisodeState:
         """Whether the next assistant turn should be graded as the final one."""
         return self.all_resolved or len(self.outcomes) + 1 >= max_turns
 
+    def end_still_asking(self) -> None:
+        """The response budget ended the episode after its last (asking) turn: add ``final.still_asking`` to it.
+
+        Raises:
+            RolloutError: no turn was graded, or the episode already ended or is masked (nothing to cut).
+        """
+        if not self.outcomes or self.ended or self.masked:
+            raise RolloutError("only an episode whose last graded turn asked can be cut by the response budget")
+        self._still_asking_at_end = True
+
     @property
     def ended(self) -> bool:
         """The last graded turn was final, or the model answered prematurely."""
@@ -157,20 +192,24 @@ class EpisodeState:
 
     @property
     def turn_rewards(self) -> list[float | None]:
-        return [o.reward for o in self.outcomes]
+        """Each graded turn's reward (None: masked), the last one including ``final.still_asking`` when cut."""
+        rewards = [o.reward for o in self.outcomes]
+        if self._still_asking_at_end and rewards[-1] is not None:
+            rewards[-1] = float(rewards[-1]) + self.cfg.table_obj().final.still_asking
+        return rewards
 
     @property
     def total_reward(self) -> float | None:
         """Sum of the turn rewards; None when the trajectory is masked."""
         if self.masked:
             return None
-        return sum(o.reward for o in self.outcomes if o.reward is not None)
+        return sum(r for r in self.turn_rewards if r is not None)
 
     def rm_scores(self, response_mask: Sequence[int], turn_ends: Sequence[int] | None = None) -> list[float]:
         """Token-level rewards for VERL (see ``reward.placement``); all zeros when masked."""
         if self.masked:
             return [0.0] * len(response_mask)
-        rewards = [o.reward for o in self.outcomes if o.reward is not None]  # all of them: not masked
+        rewards = [r for r in self.turn_rewards if r is not None]  # all of them: not masked
         return place_turn_rewards(response_mask, rewards, turn_ends)
 
     def reward_extra_info(self) -> dict[str, float]:

@@ -10,7 +10,9 @@ Contract (``on_judge_failure: mask``, the default):
    judge call failed under any policy. Both keys are always present, so VERL's per-key arrays stay aligned. A
    masked trajectory's score is ``MASKED_PLACEHOLDER_SCORE`` (0.0): a placeholder, never a reward — the flag is
    authoritative.
-   - offline (one sample per turn, VERL reward loop): ``compute_score`` returns ``{"score": 0.0, "judge_failed": 1,
+   - offline rows (one sample per turn) run ``askrl_offline_turn`` (``askrl/rollout/offline_turn_loop.py``), which
+     scores its turn like the online loop (``EpisodeState``) and returns a ``TurnRewardOutput``.
+   - rows scored by VERL's reward loop (``reward.verl_fn``): ``compute_score`` returns ``{"score": 0.0, "judge_failed": 1,
      "masked": 1, ...}``; VERL's reward loop (``AgentLoopWorker._compute_score``) stores the dict in the output's
      ``extra_fields["reward_extra_info"]`` and the score as ``reward_score`` *before* the same worker calls
      ``output.as_dict()``, so an ``as_dict`` override sees the flag (step 2).
@@ -21,8 +23,9 @@ Contract (``on_judge_failure: mask``, the default):
    output (``askrl.rollout.output.TurnRewardOutput.as_dict``) replaces ``response_mask`` with
    ``masked_response_mask(...)`` (all zeros when flagged): no token of a masked trajectory then carries loss,
    whatever the estimator. Offline rows must therefore run through an askrl loop whose output is a
-   ``TurnRewardOutput``; VERL's stock ``single_turn_agent`` returns a plain ``AgentLoopOutput`` whose ``as_dict``
-   ignores the flag, so there the placeholder 0.0 would be trained on (still counted in step 4).
+   ``TurnRewardOutput`` (``askrl_offline_turn``, which ``askrl.data.offline_turns`` rows name); VERL's stock
+   ``single_turn_agent`` returns a plain ``AgentLoopOutput`` whose ``as_dict`` ignores the flag, so there the
+   placeholder 0.0 would be trained on (still counted in step 4).
 3. **Out of the group baseline.** An all-zero ``response_mask`` row is the signal: askrl's advantage estimator
    leaves such rows out of the group mean/std and gives them zero advantage (``is_masked_row``). VERL's stock
    ``grpo`` would still count the placeholder 0.0 in the group mean — use ``askrl_traj_grpo``/``askrl_turn_grpo``

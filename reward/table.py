@@ -173,7 +173,12 @@ def load_table(ref: str) -> RewardTable:
         raise RubricError(f"reward table {where}: {problems}") from err
 
 
-def fingerprint(table: RewardTable, prompt_hashes: Mapping[str, str]) -> str:
-    """One short hash naming everything that decides a reward: the table's numbers and the judge's prompts."""
-    payload = {"table": table.hash, "prompts": dict(sorted(prompt_hashes.items()))}
+def fingerprint(
+    table: RewardTable, prompt_hashes: Mapping[str, str], shaping: Mapping[str, str] | None = None
+) -> str:
+    """One short hash naming everything that decides a reward: the table's numbers, the judge's prompts and any
+    enabled shaping term outside the table (``shaping``: name -> its settings; empty or None leaves it out)."""
+    payload: dict[str, object] = {"table": table.hash, "prompts": dict(sorted(prompt_hashes.items()))}
+    if shaping:
+        payload["shaping"] = dict(sorted(shaping.items()))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]

@@ -1,5 +1,9 @@
 """The rubric reward as a VERL 0.9.1 custom reward function, for offline turn samples (one assistant turn each).
 
+askrl's own offline rows run the ``askrl_offline_turn`` agent loop instead, which scores the turn itself (so a
+masked judge failure leaves the loss, and ``askrl.reward.overlong`` applies); this function serves rows that run
+VERL's stock loops. It ignores ``RewardConfig.overlong`` (it has no token counts; use VERL's ``dapo`` manager there).
+
 Who calls it: VERL's reward loop (``RewardLoopWorker`` → ``NaiveRewardManager.run_single``), selected with the
 0.9.1 keys — never the legacy top-level ``custom_reward_function.*``, which 0.9.1's ``main_ppo`` silently ignores:
 

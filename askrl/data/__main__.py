@@ -23,7 +23,7 @@ from typing import Any
 from askrl.data.loading import LoadedFile, load_records, record_files
 from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
-from askrl.data.row_checks import check_rows
+from askrl.data.row_checks import check_rows, detect_mode
 from askrl.errors import AskrlError
 
 
@@ -62,7 +62,7 @@ def validate(path: Path, kind: str | None) -> int:
     for file in files:
         if kind is None and file.suffix == ".parquet" and is_verl_rows(file):
             try:
-                mode = "online" if "agent_name" in _columns(file) else "offline"
+                mode = detect_mode(file)
                 print(json.dumps({"path": str(file), "kind": f"verl_rows_{mode}", "records": check_rows(file, mode)}))
             except AskrlError as err:
                 print(str(err), file=sys.stderr)

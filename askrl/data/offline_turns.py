@@ -8,6 +8,9 @@ rubric. A record without a history gives one first-turn sample (the degraded / o
 ``extra_info`` uses the original's field names (askbench_spec.md §4.1) so the reward function and third-party
 tools read them unchanged: ``is_final_turn``, ``ori_question``, ``question``, ``context``, ``expected_answer``,
 plus ``degraded_info`` + ``required_points`` (AskMind) or ``overconfidence_info`` + ``misleading_points``.
+
+Each row names ``agent_name: askrl_offline_turn``: VERL runs ``askrl.rollout.offline_turn_loop.OfflineTurnAgentLoop``
+for it, which generates the turn, grades it and keeps a judge failure out of the gradient (``reward.masking``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from askrl.data.records import AskMindRecord, AskRecord
 from askrl.data.verl_rows import task_of
 from askrl.errors import DataError
+from askrl.rollout import OFFLINE_AGENT_NAME
 
 OFFLINE_DATA_SOURCES = {"askmind": "ask_mind_qa", "overconfidence": "overconfidence_qa"}
 NO_CONTEXT = "No previous conversation."
@@ -55,6 +59,7 @@ def record_to_turn_rows(record: AskRecord, start_index: int = 0) -> list[dict[st
             {
                 "data_source": OFFLINE_DATA_SOURCES[task],
                 "prompt": prompt,
+                "agent_name": OFFLINE_AGENT_NAME,
                 "ability": "clarification",
                 "reward_model": {"style": "rubric", "ground_truth": record.expected_answer},
                 "extra_info": {

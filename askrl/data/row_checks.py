@@ -3,6 +3,12 @@
 ``prepare`` writes these rows, but users also bring their own parquet; a missing ``extra_info.checklist`` would
 otherwise surface as a KeyError inside a Ray worker minutes into a GPU job. Each problem names the file, the row
 (1-based) and the field, like the record validator.
+
+Modes: ``online`` rows (``askrl.data.verl_rows``) start a clarify episode; ``offline`` rows
+(``askrl.data.offline_turns``, ``agent_name: askrl_offline_turn``) are one turn sample each. ``detect_mode`` tells
+them apart for a file of unknown origin: no ``agent_name`` column, or only the offline loop's name, means offline.
+
+    check_rows("data/askmind/train.parquet", detect_mode("data/askmind/train.parquet"))
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any
 
 from askrl.data.loading import MAX_REPORTED, DataValidationError, Issue
 from askrl.errors import DataError
+from askrl.rollout import OFFLINE_AGENT_NAME
 
 ONLINE_EXTRA_FIELDS = ("task", "ori_question", "expected_answer", "hidden_info", "checklist")
 OFFLINE_EXTRA_FIELDS = ("is_final_turn", "ori_question", "question", "context", "expected_answer")
@@ -45,6 +52,17 @@ def _row_issues(file: str, row: int, obj: dict[str, Any], mode: str) -> list[Iss
         if points is None:
             issues.append(Issue(file, row, "extra_info.required_points", "missing (or misleading_points)"))
     return issues
+
+
+def detect_mode(path: str | Path) -> str:
+    """``offline`` when the parquet file has no ``agent_name`` column or names only ``askrl_offline_turn``, else
+    ``online``."""
+    import pyarrow.parquet as pq
+
+    if "agent_name" not in pq.read_schema(path).names:
+        return "offline"
+    names = set(pq.read_table(path, columns=["agent_name"]).column(0).to_pylist())
+    return "offline" if names == {OFFLINE_AGENT_NAME} else "online"
 
 
 def check_rows(path: str | Path, mode: str = "online") -> int:

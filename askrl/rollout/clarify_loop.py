@@ -13,9 +13,9 @@ The episode is a small state machine (``Phase``):
         JUDGE --answered / premature / truncated / guard / judge failed / simulator failed--> DONE
         USER  --reply (plus the next turn's first token) does not fit the response budget--> DONE
 
-- GENERATE: the policy writes turn ``k`` with ``max_tokens = min(askrl.rollout.max_tokens_per_turn, tokens left
-  of rollout.response_length)``; its tokens are merged as generated (``ct_merge_assistant_token``, mask 1, never
-  re-tokenised). A turn that fills its limit without a special (stop) token is truncated.
+- GENERATE: the policy writes turn ``k`` (``AskrlLoopBase._generate``: ``max_tokens = min(askrl.rollout.
+  max_tokens_per_turn, tokens left of rollout.response_length)``, merged as generated, mask 1). A turn that fills its
+  limit without a special (stop) token is truncated.
 - JUDGE: the turn is graded with ``reward.episode.EpisodeState.score_turn`` -- as the final turn on the last allowed
   turn (``turn_limit``; strict: turn 2), or once every checklist item is resolved (non-strict) -- and, when it may
   be a question, the simulated user's reply (``Judge.simulate_user``) is requested *concurrently* with the grade
@@ -25,13 +25,15 @@ The episode is a small state machine (``Phase``):
 Episodes of a worker run concurrently (VERL runs one task per trajectory); the judge is shared per process
 (``shared_judge``) and bounds its own concurrency.
 
-Output (``TurnRewardOutput``): ``response_ids`` = policy and user tokens (<= ``rollout.response_length``),
-``response_mask`` 1 on policy tokens, ``turn_end_positions`` / ``turn_rewards`` (-> ``rm_scores``),
-``reward_score`` = their sum (so VERL's reward loop is skipped), and ``extra_fields``:
-``reward_extra_info`` (scalars: the reward's per-trajectory summary + ``rollout/...`` fidelity keys),
-``askrl_turns`` (per turn: token span, outcome, user reply), ``askrl_stop_reason``, ``min/max_global_steps``.
-A reply that does not fit ends the episode while the policy is still asking: its last turn then also gets the
-table's ``final.still_asking`` reward (it never answered), so running out of budget is never better than answering.
+Output (``TurnRewardOutput``, built by ``AskrlLoopBase._output``): ``response_ids`` = policy and user tokens
+(<= ``rollout.response_length``), ``response_mask`` 1 on policy tokens, ``turn_end_positions`` / ``turn_rewards``
+(-> ``rm_scores``), ``reward_score`` = their sum (so VERL's reward loop is skipped), and ``extra_fields``:
+``reward_extra_info`` (scalars: the reward's per-trajectory summary, ``rollout/...`` fidelity keys,
+``reward/overlong_penalty``), ``askrl_turns`` (per turn: token span, outcome, user reply), ``askrl_stop_reason``,
+``min/max_global_steps``. DAPO's overlong penalty (``askrl.reward.overlong``, policy tokens only) is added to the
+last turn's reward. A reply that does not fit ends the episode while the policy is still asking:
+``EpisodeState.end_still_asking`` then adds the table's ``final.still_asking`` to its last turn (it never answered),
+so running out of budget is never better than answering.
 
 How it fails: judge failures are outcomes, never exceptions (``reward.masking``: the trajectory is masked, counted
 in ``judge_failed``); a simulated-user failure masks the trajectory too. ``RolloutError`` for a malformed row (the
@@ -51,28 +53,23 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, TypeVar
-from uuid import uuid4
+from typing import Any, TypeVar
 
-from askrl import _verl
 from askrl.errors import RolloutError
 from askrl.judge.types import Judge, JudgeRequest
 from askrl.rollout import AGENT_NAME
-from askrl.rollout.config import ClarifySettings, settings_from_trainer_config
-from askrl.rollout.fidelity import EpisodeShape, ReplyAudit, audit_reply, episode_metrics
+from askrl.rollout.fidelity import ReplyAudit, audit_reply
+from askrl.rollout.loop_base import AskrlLoopBase, StopReason, Trajectory, stop_after
 from askrl.rollout.output import TurnRewardOutput
 from askrl.rollout.row_inputs import episode_inputs
 from askrl.rollout.shared_judge import shared_judge
 from askrl.rollout.user_sim import JudgeUserSimulator, SimulatedReply, UserSimulator, cap_reply
 from reward.episode import EpisodeSpec, EpisodeState
 from reward.guards import check_guards, visible_text
-from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCORE, is_masked
-from reward.outcome import TurnOutcome
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-StopReason = Literal["answered", "premature", "truncated", "guard", "judge_failed", "user_sim_failed", "budget"]
 
 
 class Phase(str, Enum):
@@ -85,43 +82,18 @@ class Phase(str, Enum):
 
 
 @dataclass
-class _Turn:
-    """One policy turn as generated (before and after grading)."""
-
-    text: str
-    start: int
-    end: int  # response index of the last token
-    truncated: bool
-    outcome: TurnOutcome | None = None
-    reply: str | None = None
-
-
-@dataclass
 class _Episode:
     """Mutable state of one trajectory: the policy's token stream and the reward's episode state."""
 
     spec: EpisodeSpec
     state: EpisodeState
     messages: list[dict[str, Any]]  # what the policy's tokens were rendered from; append-only
-    request_id: str
-    ids: list[int] = field(default_factory=list)  # prompt + response tokens
-    prompt_len: int = 0
-    mask: list[int] = field(default_factory=list)  # response mask
-    logprobs: list[float] | None = None
-    turns: list[_Turn] = field(default_factory=list)
+    traj: Trajectory
     pending_reply: SimulatedReply | None = None
     audits: list[ReplyAudit] = field(default_factory=list)
     seen_user_text: list[str] = field(default_factory=list)
     replies_capped: int = 0
     stop: StopReason | None = None
-    min_global_steps: Any = None
-    max_global_steps: Any = None
-    generate_s: float = 0.0
-    judge_s: float = 0.0
-
-    @property
-    def response_ids(self) -> list[int]:
-        return self.ids[self.prompt_len :]
 
 
 async def _both(first: Awaitable[T], second: Awaitable[Any]) -> tuple[T, Any]:
@@ -133,16 +105,10 @@ async def _both(first: Awaitable[T], second: Awaitable[Any]) -> tuple[T, Any]:
     return a, b  # type: ignore[return-value]
 
 
-class ClarifyAgentLoop(_verl.AgentLoopBase):
+class ClarifyAgentLoop(AskrlLoopBase):
     """Multi-turn clarification episode with a judge-simulated user and per-turn rubric rewards."""
 
     agent_name = AGENT_NAME
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.settings: ClarifySettings = settings_from_trainer_config(self.config)
-        self.response_length: int = int(self.rollout_config.response_length)
-        self._special_ids = frozenset(int(i) for i in self.tokenizer.all_special_ids)
 
     # -- the state machine ---------------------------------------------------------------------------------------
 
@@ -150,73 +116,38 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
         rollout = self.settings.rollout
         spec, messages = episode_inputs(kwargs, strict=rollout.strict)
         judge = shared_judge(self.settings.judge)
+        if rollout.turn_limit == 1:
+            messages[-1] = {**messages[-1], "content": self._with_force_final(messages[-1]["content"])}
         episode = _Episode(
             spec=spec,
             state=EpisodeState(spec, self.settings.reward),
             messages=messages,
-            request_id=uuid4().hex,
-            logprobs=[] if sampling_params.get("logprobs") else None,
+            traj=await self._start(messages, sampling_params),
         )
         episode.seen_user_text.append(spec.question)
-        if rollout.turn_limit == 1:
-            messages[-1] = {**messages[-1], "content": self._with_force_final(messages[-1]["content"])}
-        episode.ids = list(await self.ct_build_initial_tokens(messages))
-        episode.prompt_len = len(episode.ids)
 
         simulator = JudgeUserSimulator(judge)
         phase = Phase.GENERATE
         while phase is not Phase.DONE:
             if phase is Phase.GENERATE:
-                phase = await self._generate(episode, sampling_params)
+                phase = await self._generate_turn(episode, sampling_params)
             elif phase is Phase.JUDGE:
                 phase = await self._judge(episode, judge, simulator)
             else:
                 phase = await self._user(episode)
-        return self._output(episode)
-
-    async def _generate(self, episode: _Episode, sampling_params: dict[str, Any]) -> Phase:
-        """GENERATE: one policy turn within what is left of the response budget."""
-        remaining = self.response_length - len(episode.mask)
-        if remaining < 1:  # _user only lets the episode continue with room for one token
-            raise RolloutError(f"no response budget left for turn {len(episode.turns) + 1} ({len(episode.mask)} used)")
-        cap = min(remaining, self.settings.rollout.max_tokens_per_turn or remaining)
-        started = time.perf_counter()
-        output = await self.server_manager.generate(
-            request_id=episode.request_id,
-            prompt_ids=episode.ids,
-            sampling_params={**sampling_params, "max_tokens": cap},
+        return self._output(
+            episode.traj, episode.state, stop=episode.stop, audits=episode.audits, replies_capped=episode.replies_capped
         )
-        episode.generate_s += time.perf_counter() - started
-        if output.stop_reason == "aborted":
-            raise RolloutError(f"generation of turn {len(episode.turns) + 1} was aborted (partial rollout unsupported)")
-        tokens = [int(t) for t in output.token_ids][:cap]
-        if not tokens:
-            raise RolloutError(f"the rollout server returned no tokens for turn {len(episode.turns) + 1}")
-        logprobs = None
-        if episode.logprobs is not None:
-            if output.log_probs is None:
-                raise RolloutError("sampling_params asked for logprobs but the rollout server returned none")
-            logprobs = [float(x) for x in output.log_probs][: len(tokens)]
-        steps = output.extra_fields or {}
-        if episode.min_global_steps is None:
-            episode.min_global_steps = steps.get("min_global_steps", steps.get("global_steps"))
-        episode.max_global_steps = steps.get("max_global_steps", steps.get("global_steps"))
 
-        merged, mask, merged_logprobs = await self.ct_merge_assistant_token(
-            episode.ids, tokens, episode.mask, episode.logprobs, assistant_logprobs=logprobs
-        )
-        episode.ids, episode.mask = list(merged.token_ids), list(mask)
-        if episode.logprobs is not None:
-            episode.logprobs = list(merged_logprobs or [])
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-        episode.messages.append({"role": "assistant", "content": text})
-        truncated = len(tokens) >= cap and tokens[-1] not in self._special_ids
-        episode.turns.append(_Turn(text, len(episode.mask) - len(tokens), len(episode.mask) - 1, truncated))
+    async def _generate_turn(self, episode: _Episode, sampling_params: dict[str, Any]) -> Phase:
+        """GENERATE: one policy turn within what is left of the response budget (``_user`` leaves room for one)."""
+        turn = await self._generate(episode.traj, sampling_params)
+        episode.messages.append({"role": "assistant", "content": turn.text})
         return Phase.JUDGE
 
     async def _judge(self, episode: _Episode, judge: Judge, simulator: UserSimulator) -> Phase:
         """JUDGE: grade the turn; fetch the user's reply alongside when the episode may go on."""
-        turn = episode.turns[-1]
+        turn = episode.traj.turns[-1]
         is_final = self._grade_as_final(episode)
         cfg = self.settings.reward
         guard = check_guards(
@@ -237,10 +168,10 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
         else:
             outcome = await grade
         turn.outcome = outcome
-        stop = self._stop_after(outcome, turn)
+        stop = stop_after(turn)
         if stop is None and episode.pending_reply is None:
             episode.pending_reply = await simulator.reply(episode.state.user_request())
-        episode.judge_s += time.perf_counter() - started
+        episode.traj.judge_s += time.perf_counter() - started
         if stop is None and episode.pending_reply is not None and episode.pending_reply.text is None:
             reply = episode.pending_reply
             logger.warning("simulated user failed (%s: %s); trajectory masked", reply.failure, reply.error)
@@ -257,17 +188,19 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
             raise RolloutError("the USER phase needs a simulated-user reply")
         episode.pending_reply = None
         text, capped = cap_reply(reply.text, self.tokenizer, self.settings.rollout.user_reply_max_tokens)
-        next_turn = len(episode.turns) + 1
+        traj = episode.traj
+        next_turn = len(traj.turns) + 1
         content = self._with_force_final(text) if next_turn == self.settings.rollout.turn_limit else text
         previous = list(episode.messages)
         updated = previous + [{"role": "user", "content": content}]
         merged, mask, merged_logprobs = await self.ct_merge_context_msg(
-            previous, updated, episode.ids, episode.mask, episode.logprobs
+            previous, updated, traj.ids, traj.mask, traj.logprobs
         )
         if len(mask) >= self.response_length:
             episode.stop = "budget"
+            episode.state.end_still_asking()
             return Phase.DONE
-        turn = episode.turns[-1]
+        turn = traj.turns[-1]
         episode.audits.append(
             audit_reply(
                 task=episode.spec.task,
@@ -278,9 +211,9 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
                 reply=text,
             )
         )
-        episode.ids, episode.mask, episode.messages = list(merged.token_ids), list(mask), updated
-        if episode.logprobs is not None:
-            episode.logprobs = list(merged_logprobs or [])
+        traj.ids, traj.mask, episode.messages = list(merged.token_ids), list(mask), updated
+        if traj.logprobs is not None:
+            traj.logprobs = list(merged_logprobs or [])
         episode.state.add_user_reply(text)
         episode.seen_user_text.append(text)
         episode.replies_capped += int(capped)
@@ -293,23 +226,8 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
         """Strict: exactly turn 2 is final. Otherwise the last allowed turn, or once every item is resolved."""
         limit = self.settings.rollout.turn_limit
         if self.settings.rollout.strict:
-            return len(episode.turns) >= limit
+            return len(episode.traj.turns) >= limit
         return episode.state.next_turn_is_final(max_turns=limit)
-
-    @staticmethod
-    def _stop_after(outcome: TurnOutcome, turn: _Turn) -> StopReason | None:
-        """Why the episode ends after this graded turn, or None when it goes on to the user's reply."""
-        if outcome.kind == "final":
-            return "answered"
-        if outcome.premature:
-            return "premature"
-        if turn.truncated:
-            return "truncated"
-        if outcome.outcome == "guard":
-            return "guard"
-        if outcome.masked:
-            return "judge_failed"
-        return None
 
     def _with_force_final(self, content: str) -> str:
         text = self.settings.rollout.force_final_text
@@ -320,69 +238,3 @@ class ClarifyAgentLoop(_verl.AgentLoopBase):
         cfg = self.settings.reward
         request = episode.state.request(response, is_final_turn=False)
         return dataclasses.replace(request, response=visible_text(response, cfg.think_open, cfg.think_close))
-
-    # -- output ----------------------------------------------------------------------------------------------------
-
-    def _turn_rewards(self, episode: _Episode) -> list[float]:
-        """Per-turn rewards; a still-asking episode cut by the budget also gets ``final.still_asking``."""
-        rewards = [float(r) if r is not None else 0.0 for r in episode.state.turn_rewards]
-        if episode.stop == "budget":
-            rewards[-1] += self.settings.reward.table_obj().final.still_asking
-        return rewards
-
-    def _output(self, episode: _Episode) -> TurnRewardOutput:
-        response_ids = episode.response_ids
-        policy_tokens = sum(episode.mask)
-        asked = any(
-            (o.outcome == "ok" and o.kind == "nonfinal" and not o.premature) or o.label == "still_asking"
-            for o in episode.state.outcomes
-        )
-        info: dict[str, Any] = dict(episode.state.reward_extra_info())
-        shape = EpisodeShape(
-            num_turns=len(episode.turns),
-            asked=asked,
-            audits=episode.audits,
-            user_sim_tokens=len(episode.mask) - policy_tokens,
-            policy_tokens=policy_tokens,
-            replies_capped=episode.replies_capped,
-            truncated=episode.stop == "truncated",
-            budget_exhausted=episode.stop == "budget",
-            user_sim_failed=episode.stop == "user_sim_failed",
-        )
-        info.update(episode_metrics(shape))
-        if episode.stop == "user_sim_failed":
-            info[MASKED_KEY], info[JUDGE_FAILED_KEY] = 1.0, 1.0
-        rewards = self._turn_rewards(episode)
-        masked = is_masked(info)
-        total = MASKED_PLACEHOLDER_SCORE if masked else float(sum(rewards))
-        info["score"] = total
-        turns_log = [
-            {
-                "start": t.start,
-                "end": t.end,
-                "truncated": t.truncated,
-                "reward": rewards[k],
-                "outcome": t.outcome.to_json() if t.outcome is not None else None,
-                "user_reply": t.reply,
-            }
-            for k, t in enumerate(episode.turns)
-        ]
-        extra_fields = {
-            "reward_extra_info": info,
-            "askrl_turns": turns_log,
-            "askrl_stop_reason": episode.stop,
-            "min_global_steps": episode.min_global_steps,
-            "max_global_steps": episode.max_global_steps,
-        }
-        return TurnRewardOutput(
-            prompt_ids=episode.ids[: episode.prompt_len],
-            response_ids=response_ids,
-            response_mask=episode.mask,
-            response_logprobs=episode.logprobs,
-            reward_score=total,
-            num_turns=1 + len(episode.turns) + len(episode.audits),
-            metrics=_verl.AgentLoopMetrics(generate_sequences=episode.generate_s, compute_score=episode.judge_s),
-            extra_fields=extra_fields,
-            turn_end_positions=[t.end for t in episode.turns],
-            turn_rewards=rewards,
-        )

@@ -9,7 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from askrl.errors import ConfigError
-from askrl.rollout import AGENT_NAME, agent_loop_config_path
+from askrl.rollout import AGENT_NAME, OFFLINE_AGENT_NAME, agent_loop_config_path
 from askrl.rollout.config import (
     FORCE_FINAL_TEXT,
     ClarifyRolloutConfig,
@@ -68,4 +68,7 @@ def test_bad_values_name_the_full_key(block, message):
 
 def test_the_agent_loop_yaml_ships_with_the_package():
     entries = OmegaConf.load(agent_loop_config_path())
-    assert [(e.name, e._target_) for e in entries] == [(AGENT_NAME, "askrl.rollout.clarify_loop.ClarifyAgentLoop")]
+    assert [(e.name, e._target_) for e in entries] == [
+        (AGENT_NAME, "askrl.rollout.clarify_loop.ClarifyAgentLoop"),
+        (OFFLINE_AGENT_NAME, "askrl.rollout.offline_turn_loop.OfflineTurnAgentLoop"),
+    ]
