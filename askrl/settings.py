@@ -39,6 +39,10 @@ class CpuSizes(_Block):
     max_prompt_length: int = Field(64, ge=8)
     max_response_length: int = Field(16, ge=1)
     total_training_steps: int | None = Field(2, ge=1)
+    rollout_n: int = Field(4, ge=2)
+    """Episodes per prompt (a GRPO group needs at least 2)."""
+    max_tokens_per_turn: int = Field(64, ge=1)
+    """Per-turn generation cap of the clarify loop on CPU."""
 
 
 class AskrlSettings(_Block):
@@ -78,7 +82,7 @@ class AskrlSettings(_Block):
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> AskrlSettings:
-        block = OmegaConf.to_container(cfg.askrl, resolve=False)
+        block = OmegaConf.to_container(cfg.askrl, resolve=True)
         try:
             return cls.model_validate(block)
         except ValidationError as err:

@@ -220,10 +220,31 @@ def run(overrides: list[str]) -> DictConfig:
     return cfg
 
 
+def print_config(args: list[str]) -> None:
+    """Hydra's ``--cfg job`` (and ``--resolve``): print the composed job config and exit, without preparing anything.
+
+    The entry point composes with Hydra's compose API (recipes live outside the config package), so it handles
+    Hydra's two printing flags itself; ``--cfg hydra`` / ``all`` are refused because there is no Hydra job here.
+    """
+    resolve = "--resolve" in args
+    args = [a for a in args if a != "--resolve"]
+    position = args.index("--cfg")
+    if position + 1 >= len(args) or args[position + 1] != "job":
+        raise ConfigError("only `--cfg job` is supported (optionally with --resolve); use askrl.dry_run=true to see "
+                          "the config after askrl's preparation and VERL's validation")
+    overrides = args[:position] + args[position + 2 :]
+    cfg = compose(auto_profile(overrides))
+    sys.stdout.write(OmegaConf.to_yaml(cfg, resolve=resolve))
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(asctime)s %(name)s: %(message)s")
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        run(list(sys.argv[1:] if argv is None else argv))
+        if "--cfg" in args:
+            print_config(args)
+            return
+        run(args)
     except AskrlError as err:
         sys.stderr.write(f"askrl.train: {err}\n")
         raise SystemExit(2) from None

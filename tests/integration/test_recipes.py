@@ -112,3 +112,13 @@ def test_explicit_judge_on_the_command_line_is_kept_on_cpu(judge_server) -> None
     cfg = yaml.safe_load(proc.stdout)
     assert cfg["askrl"]["judge"]["backend"] == "llm"
     assert cfg["askrl"]["judge"]["client"]["endpoints"][0]["base_url"] == judge_server.base_url
+
+
+def test_cfg_job_prints_the_composed_config_like_hydra() -> None:
+    proc = train(["recipe=overconfidence_dapo", "--cfg", "job", "askrl.rollout.max_turns=2"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg = yaml.safe_load(proc.stdout)
+    assert cfg["trainer"]["experiment_name"] == "overconfidence_dapo"
+    assert cfg["askrl"]["rollout"]["max_turns"] == 2 and cfg["askrl"]["task"] == "overconfidence"
+    refused = train(["recipe=smoke", "--cfg", "hydra"])
+    assert refused.returncode == 2 and "only `--cfg job` is supported" in refused.stderr
