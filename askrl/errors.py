@@ -13,6 +13,13 @@ class AskrlError(Exception):
 class ConfigError(AskrlError):
     """A configuration value is missing, malformed or an unsupported combination; the message names the key."""
 
+    @classmethod
+    def from_validation(cls, err: Exception, prefix: str, what: str) -> ConfigError:
+        """Fold a pydantic ``ValidationError`` into one message naming each full YAML key (``prefix.loc``)."""
+        errors = err.errors(include_url=False)  # type: ignore[attr-defined]
+        problems = "; ".join(f"{prefix}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        return cls(f"invalid {what}: {problems}")
+
 
 class UnknownNameError(AskrlError, KeyError):
     """A registry lookup failed; the message lists the known names."""

@@ -86,7 +86,4 @@ class AskrlSettings(_Block):
         try:
             return cls.model_validate(block)
         except ValidationError as err:
-            problems = "; ".join(
-                f"askrl.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors(include_url=False)
-            )
-            raise ConfigError(f"invalid askrl.* settings: {problems}") from err
+            raise ConfigError.from_validation(err, "askrl", "askrl.* settings") from err

@@ -109,10 +109,7 @@ def settings_from_block(block: dict[str, Any] | None) -> ClarifySettings:
     try:
         return ClarifySettings.model_validate(sections)
     except ValidationError as err:
-        problems = "; ".join(
-            f"askrl.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors(include_url=False)
-        )
-        raise ConfigError(f"invalid clarify-loop settings: {problems}") from err
+        raise ConfigError.from_validation(err, "askrl", "clarify-loop settings") from err
 
 
 _CACHE: dict[int, tuple[Any, ClarifySettings]] = {}

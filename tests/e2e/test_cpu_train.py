@@ -22,15 +22,12 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 import torch
 
@@ -40,32 +37,6 @@ TRAIN_TIMEOUT_S = 420
 MERGE_TIMEOUT_S = 300
 CHECKSUM_LINE = re.compile(r"hf_cpu weights loaded: replica=0 global_steps=(\d+) tensors=\d+ checksum=([0-9a-f]+)")
 READY_LINE = re.compile(r"hf_cpu server 0 ready: .* checksum=([0-9a-f]+)")
-
-
-def _kill_session(sid: int) -> None:
-    """Kill every process still in session ``sid`` (the child and whatever Ray started under it)."""
-    for proc in psutil.process_iter():
-        try:
-            if os.getsid(proc.pid) == sid:
-                proc.kill()
-        except (ProcessLookupError, psutil.Error):
-            continue
-
-
-def run_bounded(cmd: list[str], *, env: dict[str, str], timeout_s: int, log: Path) -> tuple[int, float]:
-    """Run ``cmd`` in a new session with output to ``log``; return (exit code, wall seconds). Fails on timeout."""
-    started = time.monotonic()
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        try:
-            code = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_session(proc.pid)
-            proc.wait()
-            pytest.fail(f"{' '.join(cmd[:4])} ran past {timeout_s}s; log tail:\n{log.read_text()[-4000:]}")
-        finally:
-            _kill_session(proc.pid)
-    return code, time.monotonic() - started
 
 
 @dataclass
@@ -79,7 +50,7 @@ class SmokeRun:
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterator[SmokeRun]:
+def smoke_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, run_bounded) -> Iterator[SmokeRun]:
     workdir = tmp_path_factory.mktemp("cpu_train")
     ray_dir = tempfile.mkdtemp(prefix="askrl-e2e-", dir="/tmp")  # short: Ray socket paths must stay < 108 bytes
     metrics_path = workdir / "metrics.jsonl"
@@ -148,7 +119,7 @@ def test_rollout_generated_with_the_synced_weights(smoke_run: SmokeRun, step: in
     assert m["training/rollout_probs_diff_mean"] < 1e-4
 
 
-def test_checkpoint_merges_into_hf_and_generates(smoke_run: SmokeRun, tiny_model: Path) -> None:
+def test_checkpoint_merges_into_hf_and_generates(smoke_run: SmokeRun, tiny_model: Path, run_bounded) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     actor_dir = smoke_run.checkpoint / "global_step_2" / "actor"
