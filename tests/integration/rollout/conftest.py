@@ -1,4 +1,5 @@
-"""Fixtures for the clarify-loop tests: real VERL agent-loop machinery around small policy servers.
+"""Fixtures for the agent-loop tests (clarify and offline turn): real VERL agent-loop machinery around small policy
+servers.
 
 What is real: VERL's ``AgentLoopBase`` (continuous-token builder for ``qwen2``), the registry entry loaded from
 ``askrl/rollout/agent_loops.yaml`` and instantiated with ``hydra.utils.instantiate`` exactly as
@@ -25,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from askrl import _verl
+from askrl.data.offline_turns import record_to_turn_rows
 from askrl.data.records import AskMindRecord, OverconfidenceRecord
 from askrl.data.verl_rows import records_to_rows
 from askrl.rollout import AGENT_NAME, agent_loop_config_path
@@ -56,6 +58,20 @@ SAMPLING = {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "repetition_penalty":
 def row_kwargs(record: AskMindRecord | OverconfidenceRecord) -> dict[str, Any]:
     """What VERL passes to ``run(**kwargs)`` for a row built by ``records_to_rows`` (RLHFDataset's fields)."""
     [row] = records_to_rows([record])
+    return _run_kwargs(row)
+
+
+def turn_row_kwargs(record: AskMindRecord | OverconfidenceRecord, k: int = 0) -> dict[str, Any]:
+    """``run(**kwargs)`` for the ``k``-th offline turn row of ``record`` (``record_to_turn_rows``)."""
+    return _run_kwargs(record_to_turn_rows(record)[k])
+
+
+def with_dialogue(record: AskMindRecord | OverconfidenceRecord, history: list[dict[str, str]]) -> Any:
+    """``record`` carrying a pre-built ``conversation_history`` (the offline pipeline's dialogues)."""
+    return type(record).model_validate({**record.model_dump(), "conversation_history": history})
+
+
+def _run_kwargs(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "raw_prompt": row["prompt"],
         "data_source": row["data_source"],
@@ -86,9 +102,10 @@ def register_agent_loops() -> dict:
     return registry
 
 
-def build_loop(config: DictConfig, server: Any, tokenizer: Any) -> Any:
-    """A ``ClarifyAgentLoop`` built like ``AgentLoopWorker._run_agent_loop`` builds one (call inside a running loop)."""
-    entry = register_agent_loops()[AGENT_NAME]
+def build_loop(config: DictConfig, server: Any, tokenizer: Any, name: str = AGENT_NAME) -> Any:
+    """The agent loop registered as ``name`` (default: the clarify loop), built like
+    ``AgentLoopWorker._run_agent_loop`` builds one (call inside a running loop)."""
+    entry = register_agent_loops()[name]
     return hydra.utils.instantiate(
         config=entry,
         trainer_config=_verl.DictConfigWrap(config=config),
@@ -238,6 +255,8 @@ def kit() -> SimpleNamespace:
         USELESS_ASK=USELESS_ASK,
         SAMPLING=SAMPLING,
         row_kwargs=row_kwargs,
+        turn_row_kwargs=turn_row_kwargs,
+        with_dialogue=with_dialogue,
         register_agent_loops=register_agent_loops,
         llm_judge_block=llm_judge_block,
         trainer_config=trainer_config,

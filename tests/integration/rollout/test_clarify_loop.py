@@ -272,3 +272,50 @@ async def test_the_user_reply_overlaps_the_grade(kit, tokenizer, judge_server_fa
         assert out.turn_rewards == [1.0, 1.0]
         seconds[speculative] = out.metrics.compute_score
     assert seconds[True] < seconds[False] - 0.15, seconds
+
+
+# -- DAPO's overlong penalty (askrl.reward.overlong) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("slack", "factor"), [(0, 1.0), (4, 1.0), (4, 0.5)])
+async def test_overlong_penalty_counts_policy_tokens_and_lands_on_the_last_turn(kit, tokenizer, slack, factor):
+    """expected_len = policy tokens - slack: only policy tokens past it are penalised, never the user's reply."""
+    policy = sum(len(kit.ScriptedPolicy(tokenizer, []).tokens_for(t)) for t in (kit.GOOD_ASK, kit.ANSWER))
+    buffer = 256 - policy + slack
+    overlong = {"enable": True, "buffer_tokens": buffer, "penalty_factor": factor}
+    out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl={"reward": {"overlong": overlong}})
+    assert sum(out.response_mask) == policy < len(out.response_ids)  # the user's reply is in the response
+    penalty = -slack / buffer * factor
+    everything = min(-(len(out.response_ids) - policy + slack) / buffer * factor, 0.0)
+    assert penalty != pytest.approx(everything)  # counting the reply's tokens would give another number
+    info = out.extra_fields["reward_extra_info"]
+    assert info["reward/overlong_penalty"] == pytest.approx(penalty)
+    assert out.turn_rewards == [1.0, pytest.approx(1.0 + penalty)]  # on the last turn only
+    rm = out.as_dict()["rm_scores"]
+    assert rm[out.turn_end_positions[-1]].item() == pytest.approx(1.0 + penalty)
+    assert out.reward_score == pytest.approx(2.0 + penalty) == info["score"]
+    assert rm.sum().item() == pytest.approx(out.reward_score)
+
+
+async def test_overlong_penalty_is_off_by_default_and_never_on_a_masked_trajectory(kit, tokenizer, judge_server):
+    out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK], response_length=20)  # fills the budget, disabled
+    assert out.extra_fields["reward_extra_info"]["reward/overlong_penalty"] == 0.0
+    assert out.turn_rewards == [-2.0]
+
+    judge_server.reset()
+    judge_server.script([{"status": 500}] * 4)
+    overlong = {"enable": True, "buffer_tokens": 250}  # every episode of more than 6 policy tokens is penalised
+    block = {"judge": kit.llm_judge_block(judge_server.base_url), "reward": {"overlong": overlong}}
+    out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=block)
+    info = out.extra_fields["reward_extra_info"]
+    assert info["masked"] == 1.0 and info["reward/overlong_penalty"] == 0.0 and out.reward_score == 0.0
+
+
+async def test_an_overlong_buffer_beyond_the_budget_is_refused_at_construction(kit, tokenizer):
+    from hydra.errors import InstantiationException
+
+    overlong = {"enable": True, "buffer_tokens": 65}
+    config = kit.trainer_config(response_length=64, askrl={"reward": {"overlong": overlong}})
+    with pytest.raises(InstantiationException, match="ConfigError.*buffer_tokens=65 exceeds"):  # hydra wraps it
+        kit.build_loop(config, kit.ScriptedPolicy(tokenizer, [kit.ANSWER]), tokenizer)
+    kit.build_loop(kit.trainer_config(response_length=65, askrl={"reward": {"overlong": overlong}}), None, tokenizer)

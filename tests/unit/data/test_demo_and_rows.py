@@ -50,3 +50,23 @@ def test_demo_source_prepares_parquet_and_cli_checks_rows(tmp_path: Path) -> Non
     bad = subprocess.run([sys.executable, "-m", "askrl.data", "validate", str(tmp_path / "bad.parquet")], capture_output=True, text=True)
     assert bad.returncode == 2
     assert f"{tmp_path / 'bad.parquet'}:1: field 'extra_info.checklist': must be a non-empty list" in bad.stderr
+
+
+def test_offline_parquet_names_the_offline_loop_and_validates_as_offline_rows(tmp_path: Path) -> None:
+    from askrl.data.offline_turns import record_to_turn_rows
+    from askrl.data.row_checks import check_rows, detect_mode
+    from askrl.rollout import OFFLINE_AGENT_NAME
+
+    assert {r["agent_name"] for r in record_to_turn_rows(demo_records("overconfidence", 1)[0])} == {OFFLINE_AGENT_NAME}
+    result = prepare_parquet("askmind", "demo", tmp_path / "o", mode="offline")
+    assert set(pd.read_parquet(result.train)["agent_name"]) == {OFFLINE_AGENT_NAME}
+    assert detect_mode(result.train) == "offline"
+    assert check_rows(result.train, "offline") == result.train_rows
+    online = prepare_parquet("askmind", "demo", tmp_path / "n")
+    assert detect_mode(online.train) == "online"
+    no_name = pd.read_parquet(result.train).drop(columns=["agent_name"])
+    no_name.to_parquet(tmp_path / "third_party.parquet")
+    assert detect_mode(tmp_path / "third_party.parquet") == "offline"
+    proc = subprocess.run([sys.executable, "-m", "askrl.data", "validate", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert {json.loads(line)["kind"] for line in proc.stdout.splitlines()} == {"verl_rows_offline"}

@@ -131,3 +131,56 @@ async def test_user_request_shows_the_simulated_user_the_visible_turn(fake_judge
     request = state.user_request()
     assert request.response == "ask a b" and request.history == (Turn("user", "degraded"),)
     assert request.resolved == (0, 1) and not request.is_final_turn
+
+
+# -- resuming a pre-built dialogue (offline turn samples) and the budget cut --------------------------------------
+
+PRIOR = (Turn("user", "degraded"), Turn("assistant", "ask a b"), Turn("user", "a=1, b=2"))
+
+
+async def test_a_resumed_state_grades_its_next_turn_against_the_prior_conversation(fake_judge) -> None:
+    judge = fake_judge(_script)
+    state = EpisodeState(SPEC, RewardConfig(), history=PRIOR, resolved=[0, 1])
+    outcome = await state.score_turn(judge, "ask a c", is_final_turn=False)
+    sent = judge.requests[0][1]
+    assert sent.history == PRIOR and sent.resolved == (0, 1)
+    assert outcome.redundant_indices == (0,) and state.resolved == {0, 1, 2}
+    assert state.reward_extra_info()["turns"] == 1.0  # only the graded turn counts as a turn of this state
+
+
+@pytest.mark.parametrize(
+    ("history", "resolved", "message"),
+    [
+        ((), (), "alternate"),
+        ((Turn("assistant", "hi"), Turn("user", "degraded")), (), "alternate"),
+        (PRIOR[:2], (), "end with the user"),
+        ((Turn("user", "other question"),), (), "open with the episode's question"),
+        (PRIOR, (3,), "out of range"),
+    ],
+)
+def test_a_resumed_history_must_be_a_conversation_awaiting_the_assistant(history, resolved, message) -> None:
+    with pytest.raises(RolloutError, match=message):
+        EpisodeState(SPEC, RewardConfig(), history=history, resolved=resolved)
+
+
+async def test_a_budget_cut_adds_still_asking_to_the_last_turn(fake_judge) -> None:
+    judge = fake_judge(_script)
+    state = EpisodeState(SPEC, RewardConfig())
+    await state.score_turn(judge, "ask a b", is_final_turn=False)
+    state.add_user_reply("a=1, b=2")
+    await state.score_turn(judge, "ask c", is_final_turn=False)
+    assert state.turn_rewards == [0.8, 0.8]
+    state.end_still_asking()
+    assert state.turn_rewards == [0.8, pytest.approx(0.8 - 2.0)]  # paper_v1 final.still_asking = -2.0
+    assert state.total_reward == pytest.approx(-0.4) == state.reward_extra_info()["score"]
+    assert state.rm_scores([1, 0, 1]) == [0.8, 0.0, pytest.approx(-1.2)]
+
+
+async def test_only_an_asking_episode_can_be_cut(fake_judge) -> None:
+    judge = fake_judge(_script)
+    state = EpisodeState(SPEC, RewardConfig())
+    with pytest.raises(RolloutError, match="cut by the response budget"):
+        state.end_still_asking()  # nothing graded yet
+    await state.score_turn(judge, "answer 12", is_final_turn=False)  # premature: the episode ended
+    with pytest.raises(RolloutError, match="cut by the response budget"):
+        state.end_still_asking()

@@ -38,6 +38,18 @@ def test_masked_trajectories_count_as_failures_but_not_in_reward_means() -> None
     assert all(METRIC_KEY.match(k) for k in m), sorted(k for k in m if not METRIC_KEY.match(k))
 
 
+def test_overlong_penalty_and_offline_stop_reasons_reach_the_step_metrics() -> None:
+    fields = [
+        {"reward_extra_info": {**info(0.5), "reward/overlong_penalty": -0.5}, "askrl_stop_reason": "asked"},
+        {"reward_extra_info": {**info(1.0), "reward/overlong_penalty": 0.0}, "askrl_stop_reason": "answered"},
+        {"reward_extra_info": {**info(0.0, masked=1.0), "reward/overlong_penalty": 0.0}, "askrl_stop_reason": "asked"},
+    ]
+    m = step_metrics(fields)
+    assert math.isclose(m["reward/overlong_penalty/mean"], -0.25)  # the masked trajectory is left out
+    assert math.isclose(m["rollout/stop/asked_rate"], 2 / 3)
+    assert all(METRIC_KEY.match(k) for k in m)
+
+
 def test_no_trajectories_no_metrics() -> None:
     assert step_metrics([]) == {}
     assert step_metrics([None, "x"]) == {}
