@@ -119,6 +119,18 @@ def check_gpus(needed: int, nnodes: int, device: str, available: int | None = No
     return []
 
 
+def check_overlong(reward_block: dict, response_length: int) -> list[str]:
+    """An enabled overlong penalty's buffer must fit the response budget (else every agent loop would refuse)."""
+    from reward.config import RewardConfig
+    from reward.overlong import check_fits
+
+    try:
+        check_fits(RewardConfig.model_validate(reward_block).overlong, response_length)
+    except AskrlError as err:
+        return [str(err)]
+    return []
+
+
 def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSettings: imported lazily by callers)
     """Every check for a resolved training config; raise ``PreflightError`` listing all problems at once."""
     from askrl.judge.config import JudgeConfig
@@ -128,6 +140,7 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
     if cfg.trainer.get("val_before_train") or (cfg.trainer.get("test_freq") or 0) > 0:
         problems += check_data("data.val_files", cfg.data.val_files, mode=mode)
     problems += check_model("actor_rollout_ref.model.path", str(cfg.actor_rollout_ref.model.path))
+    problems += check_overlong(settings.reward, int(cfg.actor_rollout_ref.rollout.response_length))
     if settings.task is not None:
         judge = JudgeConfig.model_validate(settings.judge)
         if judge.backend == "llm" and judge.client is not None:

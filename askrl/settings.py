@@ -43,6 +43,8 @@ class CpuSizes(_Block):
     """Episodes per prompt (a GRPO group needs at least 2)."""
     max_tokens_per_turn: int = Field(64, ge=1)
     """Per-turn generation cap of the clarify loop on CPU."""
+    overlong_buffer_tokens: int = Field(96, ge=1)
+    """The overlong penalty's buffer on CPU (recipes that enable the penalty size it for 8k-token budgets)."""
 
 
 class AskrlSettings(_Block):

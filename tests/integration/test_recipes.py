@@ -53,6 +53,11 @@ def test_recipe_follows_the_paper(recipe: str) -> None:
     assert cfg.algorithm.filter_groups.enable is dapo
     assert (actor.clip_ratio_low, actor.clip_ratio_high) == ((0.2, 0.28) if dapo else (0.2, 0.2))
     assert actor.loss_agg_mode == "token-mean"
+    overlong = cfg.askrl.reward.get("overlong", {})
+    assert bool(overlong.get("enable")) is dapo and (not dapo or overlong.buffer_tokens == 1024)
+    if dapo:  # under the CPU profile the buffer shrinks to fit the CPU response budget
+        cpu = compose([f"recipe={recipe}", "profile=cpu", "askrl.data.source=demo"])
+        assert cpu.askrl.reward.overlong.buffer_tokens <= cpu.data.max_response_length
 
 
 def test_overrides_reach_the_typed_settings() -> None:

@@ -87,3 +87,12 @@ def test_gpu_count() -> None:
 def test_error_lists_every_problem() -> None:
     err = PreflightError(["a: fix a", "b: fix b"])
     assert str(err) == "preflight failed:\n  - a: fix a\n  - b: fix b"
+
+
+def test_overlong_buffer_must_fit_the_response_budget() -> None:
+    from askrl.preflight import check_overlong
+
+    assert check_overlong({"overlong": {"enable": True, "buffer_tokens": 1024}}, 8192) == []
+    assert check_overlong({"overlong": {"enable": False, "buffer_tokens": 1024}}, 384) == []
+    (line,) = check_overlong({"overlong": {"enable": True, "buffer_tokens": 1024}}, 384)
+    assert line.startswith("askrl.reward.overlong.buffer_tokens=1024 exceeds actor_rollout_ref.rollout.")
