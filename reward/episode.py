@@ -99,32 +99,25 @@ class EpisodeState:
         """The judge request for the assistant's next turn ``response``."""
         if self.history[-1].role != "user":
             raise RolloutError("an assistant turn was scored before the previous one got a user reply")
-        return JudgeRequest(
-            task=self.spec.task,
-            ori_question=self.spec.ori_question,
-            hidden_info=self.spec.hidden_info,
-            checklist=self.spec.checklist,
-            expected_answer=self.spec.expected_answer,
-            history=tuple(self.history),
-            response=response,
-            resolved=tuple(sorted(self.resolved)),
-            is_final_turn=is_final_turn,
-            metadata=dict(self.spec.metadata),
-        )
+        return self._judge_request(tuple(self.history), response, is_final_turn=is_final_turn)
 
     def user_request(self) -> JudgeRequest:
         """The request for ``judge.simulate_user``: the last recorded assistant turn (visible text) and what preceded it."""
         if self.history[-1].role != "assistant":
             raise RolloutError("the simulated user was asked to reply before an assistant turn was recorded")
+        return self._judge_request(tuple(self.history[:-1]), self.history[-1].content, is_final_turn=False)
+
+    def _judge_request(self, history: tuple[Turn, ...], response: str, *, is_final_turn: bool) -> JudgeRequest:
         return JudgeRequest(
             task=self.spec.task,
             ori_question=self.spec.ori_question,
             hidden_info=self.spec.hidden_info,
             checklist=self.spec.checklist,
             expected_answer=self.spec.expected_answer,
-            history=tuple(self.history[:-1]),
-            response=self.history[-1].content,
+            history=history,
+            response=response,
             resolved=tuple(sorted(self.resolved)),
+            is_final_turn=is_final_turn,
             metadata=dict(self.spec.metadata),
         )
 
