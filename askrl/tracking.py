@@ -39,6 +39,14 @@ _REWARD_KEYS: dict[str, tuple[str, bool]] = {
 }
 
 
+# reward_extra_info key -> step total (grading calls; simulated-user calls are not counted here)
+_SUMMED_KEYS: dict[str, str] = {
+    "judge_calls": "judge/grading_calls",
+    "judge_retries": "judge/grading_retries",
+    "judge_failed": "judge/failed_episodes",
+}
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -54,6 +62,10 @@ def step_metrics(extra_fields: Sequence[Any]) -> dict[str, float]:
         value = _mean([float(i[name]) for i in pool if isinstance(i.get(name), int | float)])
         if value is not None:
             out[metric] = value
+    for name, metric in _SUMMED_KEYS.items():
+        values = [float(i[name]) for i in infos if isinstance(i.get(name), int | float)]
+        if values:
+            out[metric] = sum(values)
     if infos:
         out["reward/trajectories"] = float(len(infos))
     stops: dict[str, int] = {}

@@ -221,6 +221,8 @@ class EpisodeState:
             "guard_turns": float(sum(o.outcome == "guard" for o in self.outcomes)),
             "resolved_frac": len(self.resolved) / m if m else 1.0,
             "judge_latency_s": float(sum(o.latency_s for o in self.outcomes)),
+            "judge_calls": float(sum(o.judge_called for o in self.outcomes)),
+            "judge_retries": float(sum(max(o.attempts - 1, 0) for o in self.outcomes if o.judge_called)),
         }
 
 

@@ -54,6 +54,8 @@ async def test_a_failed_turn_masks_the_trajectory(judge_server, llm_judge) -> No
     assert state.resolved == {0}  # the failed turn resolved nothing
     info = state.reward_extra_info()
     assert (info["judge_failed"], info["masked"], info["score"]) == (1.0, 1.0, 0.0)
+    # three grading calls; the failed one used both of its attempts (the retry budget of llm_judge is 2)
+    assert (info["judge_calls"], info["judge_retries"]) == (3.0, 1.0)
     assert state.rm_scores(MASK) == [0.0] * len(MASK)
     assert masked_response_mask(MASK, info) == [0] * len(MASK)  # no token of it carries loss
 

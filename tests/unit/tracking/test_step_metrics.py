@@ -14,7 +14,7 @@ def info(score: float, *, masked: float = 0.0, correct: float = 0.0, turns: floa
     return {
         "score": score, "judge_failed": masked, "masked": masked, "turns": turns, "final_correct": correct,
         "premature_answer": 0.0, "redundant_turns": 0.0, "guard_turns": 0.0, "resolved_frac": 0.5,
-        "judge_latency_s": 0.2, "rollout/num_turns": turns, "rollout/ask_rate": asked, "rollout/user_replies": 1.0,
+        "judge_latency_s": 0.2, "judge_calls": turns, "judge_retries": masked * 3, "rollout/num_turns": turns, "rollout/ask_rate": asked, "rollout/user_replies": 1.0,
         "rollout/user_leaks": 0.0, "rollout/user_answer_leaks": 0.0, "rollout/user_sim_tokens": 10.0,
         "rollout/policy_tokens": 20.0, "rollout/user_reply_capped": 0.0, "rollout/truncated_ratio": 0.0,
         "rollout/budget_exhausted_ratio": 0.0, "rollout/user_sim_failed": 0.0,
@@ -34,6 +34,7 @@ def test_masked_trajectories_count_as_failures_but_not_in_reward_means() -> None
     assert math.isclose(m["reward/masked_frac"], 1 / 3)
     assert math.isclose(m["rollout/stop/answered_rate"], 2 / 3)
     assert m["reward/trajectories"] == 3.0
+    assert (m["judge/grading_calls"], m["judge/grading_retries"], m["judge/failed_episodes"]) == (6.0, 3.0, 1.0)
     assert "rollout/num_turns/mean" in m and "rollout/ask_rate" in m
     assert all(METRIC_KEY.match(k) for k in m), sorted(k for k in m if not METRIC_KEY.match(k))
 
