@@ -48,7 +48,8 @@ actions at or after turn ``k`` and the estimator is unbiased; each trajectory al
 turn index, so long trajectories do not dominate the statistics (the agent-lightning "dedup" issue).
 ``tests/unit/rollout/test_advantages.py`` checks this example.
 
-How it fails: shape mismatches raise ``ValueError`` (a bug in the caller, never silently broadcast).
+How it fails: shape mismatches raise ``ValueError`` (a bug in the caller, never silently broadcast); a step whose
+every trajectory is masked raises ``RolloutError`` rather than let VERL's token-mean loss divide 0 by 0 tokens.
 
     from askrl.rollout.advantages import register_advantage_estimators
     register_advantage_estimators()  # then algorithm.adv_estimator=askrl_turn_grpo
@@ -65,6 +66,7 @@ import numpy as np
 import torch
 
 from askrl import _verl
+from askrl.errors import RolloutError
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,12 @@ def _check_shapes(token_level_rewards: torch.Tensor, response_mask: torch.Tensor
         )
     if len(index) != token_level_rewards.shape[0]:
         raise ValueError(f"index has {len(index)} entries for a batch of {token_level_rewards.shape[0]}")
+    if token_level_rewards.shape[0] and not bool((response_mask > 0).any()):
+        raise RolloutError(
+            f"every one of the {token_level_rewards.shape[0]} trajectories of this step is masked (judge failures, "
+            "or no policy token at all): the update would divide by zero loss tokens. Check the judge endpoints "
+            "(reward/judge_failed_frac, judge/... metrics) before resuming from the last checkpoint"
+        )
 
 
 def _groups(index: Sequence[Any], valid: Sequence[bool]) -> dict[Hashable, list[int]]:

@@ -198,3 +198,12 @@ def test_turn_grpo_is_unbiased_where_the_naive_per_turn_baseline_is_not(p):
     assert true_gradient > 0
     assert ours == pytest.approx(true_gradient, abs=1e-6)
     assert naive < 0  # it subtracts E[r_2] from askers only: it teaches the policy not to ask
+
+
+@pytest.mark.parametrize("name", [TRAJ_GRPO, TURN_GRPO])
+def test_a_step_with_every_trajectory_masked_stops_instead_of_dividing_by_zero(name: str) -> None:
+    from askrl.errors import RolloutError
+
+    fn = compute_traj_grpo_advantage if name == TRAJ_GRPO else compute_turn_grpo_advantage
+    with pytest.raises(RolloutError, match="every one of the 2 trajectories of this step is masked"):
+        fn(torch.zeros(2, 4), torch.zeros(2, 4), np.array(["a", "a"]))
