@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "PPOTrainerSync": "verl.trainer.ppo.v1.trainer_sync:PPOTrainerSync",
     "TRAINER_REGISTRY": "verl.trainer.ppo.v1.trainer_base:TRAINER_REGISTRY",
     "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
+    "build_checkpoint_callback": "verl.trainer.ppo.checkpoint_callback:build_checkpoint_callback",
     # reward loop (the rubric reward as a custom reward function)
     "RewardLoopWorker": "verl.experimental.reward_loop.reward_loop:RewardLoopWorker",
     "get_custom_reward_fn": "verl.trainer.ppo.reward:get_custom_reward_fn",

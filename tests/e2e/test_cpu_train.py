@@ -124,6 +124,9 @@ def test_checkpoint_merges_into_hf_and_generates(smoke_run: SmokeRun, tiny_model
 
     actor_dir = smoke_run.checkpoint / "global_step_2" / "actor"
     assert (actor_dir / "model_world_size_1_rank_0.pt").is_file()
+    # askrl's checkpoint callback (trainer.checkpoint_callback_class) ran in the trainer after the save
+    provenance = json.loads((smoke_run.checkpoint / "global_step_2" / "askrl_provenance.json").read_text())
+    assert provenance["global_step"] == 2 and provenance["experiment"] == "smoke"
     merged = smoke_run.workdir / "merged"
     cmd = [sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp"]
     cmd += ["--local_dir", str(actor_dir), "--target_dir", str(merged)]

@@ -1,0 +1,82 @@
+"""A checkpoint callback that records, next to every checkpoint, what produced it.
+
+Why: a checkpoint trained against a rubric is only comparable to another when both used the same reward table,
+judge prompts, failure policy and code. VERL 0.9.1 calls ``trainer.checkpoint_callback_class`` on the driver after
+each save (``askrl/config/askrl.yaml`` sets this class); it writes ``<global_step_N>/askrl_provenance.json`` with the
+step, the run's names, the policy path, askrl's and VERL's versions, the git commit of the askrl checkout, and (for
+task recipes) the reward provenance: table, table hash, judge backend, prompt version and the combined fingerprint.
+The evaluation hooks will extend this callback (merge, serve, evaluate).
+
+How it fails: a provenance file must never cost a checkpoint, so any error is logged and training goes on
+(VERL propagates exceptions from ``on_save`` and would abort the run).
+
+    trainer.checkpoint_callback_class: eval_hooks.provenance.ProvenanceCallback
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from askrl import __version__, _verl
+
+logger = logging.getLogger(__name__)
+
+PROVENANCE_FILE = "askrl_provenance.json"
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def git_commit(repo: Path = _REPO) -> str | None:
+    """The checkout's HEAD commit (with ``-dirty`` when it has uncommitted changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance_record(config: Any, global_step: int) -> dict[str, Any]:
+    """Everything recorded for one checkpoint of a run configured by ``config`` (the trainer's DictConfig)."""
+    askrl = OmegaConf.to_container(config.askrl, resolve=True) if "askrl" in config else {}
+    record: dict[str, Any] = {
+        "global_step": global_step,
+        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "project": config.trainer.get("project_name"),
+        "experiment": config.trainer.get("experiment_name"),
+        "model_path": str(config.actor_rollout_ref.model.path),
+        "adv_estimator": str(config.algorithm.adv_estimator),
+        "askrl_version": __version__,
+        "verl_version": _verl.installed_version(),
+        "git_commit": git_commit(),
+        "task": askrl.get("task"),
+        "mode": askrl.get("mode"),
+    }
+    if askrl.get("task") is not None:
+        from askrl.judge.config import JudgeConfig
+        from reward.config import RewardConfig, provenance
+
+        reward_cfg = RewardConfig.model_validate(askrl.get("reward") or {})
+        record.update(provenance(reward_cfg, JudgeConfig.model_validate(askrl.get("judge") or {})))
+    return record
+
+
+class ProvenanceCallback(_verl.CheckpointCallback):  # type: ignore[misc,name-defined]
+    """Writes ``askrl_provenance.json`` into every ``global_step_N`` checkpoint directory."""
+
+    def on_save(self, trainer: Any, global_step: int, checkpoint_dir: str, async_save: bool = False, **kwargs: Any) -> None:
+        try:
+            path = Path(checkpoint_dir) / PROVENANCE_FILE
+            path.write_text(json.dumps(provenance_record(self.config, global_step), indent=2) + "\n")
+            logger.info("checkpoint provenance written: %s", path)
+        except Exception:  # never lose a checkpoint (or the run) over its provenance file
+            logger.exception("could not write checkpoint provenance into %s", checkpoint_dir)
