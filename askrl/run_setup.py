@@ -131,6 +131,19 @@ def wire_task(cfg: DictConfig, settings: AskrlSettings) -> None:
         agent.default_agent_loop = AGENT_NAME if settings.mode == "online" else OFFLINE_AGENT
 
 
+def announce_reward(settings: AskrlSettings) -> None:
+    """One line naming the reward table, judge and combined fingerprint of a task run (also in every checkpoint)."""
+    if settings.task is None:
+        return
+    from askrl.judge.config import JudgeConfig
+    from reward.config import RewardConfig, provenance
+
+    p = provenance(RewardConfig.model_validate(settings.reward), JudgeConfig.model_validate(settings.judge))
+    notice(f"reward {p['reward_table']} (hash {p['reward_table_hash']}), judge {p['judge_backend']} "
+           f"(prompts {p['judge_prompt_version']}), on judge failure: {p['on_judge_failure']}, "
+           f"overlong: {p['reward_overlong']}; fingerprint {p['reward_fingerprint']}")
+
+
 def _wandb_logged_in() -> bool:
     if os.environ.get("WANDB_API_KEY"):
         return True

@@ -42,7 +42,14 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from askrl.errors import AskrlError, ConfigError
-from askrl.run_setup import apply_cpu_fallbacks, auto_profile, require_data_source, setup_wandb, wire_task
+from askrl.run_setup import (
+    announce_reward,
+    apply_cpu_fallbacks,
+    auto_profile,
+    require_data_source,
+    setup_wandb,
+    wire_task,
+)
 from askrl.settings import AskrlSettings
 
 logger = logging.getLogger(__name__)
@@ -199,6 +206,7 @@ def run(overrides: list[str]) -> DictConfig:
     settings = AskrlSettings.from_config(cfg)
     logging.getLogger("askrl").setLevel(settings.log_level)
     wire_task(cfg, settings)
+    announce_reward(settings)
     prepare(cfg, settings)
     try:
         # VERL prints its validation notes to stdout; keep stdout for the dry run's YAML.

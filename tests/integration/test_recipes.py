@@ -99,6 +99,7 @@ def test_without_a_gpu_the_main_command_falls_back_to_the_cpu_profile() -> None:
     assert notices[0].startswith("askrl: no GPU found: running the CPU profile")
     assert any("offline lexical judge" in n for n in notices)
     assert any("generated demo records" in n for n in notices)
+    assert any(n.startswith("askrl: reward paper_v1 (hash ") and "fingerprint " in n for n in notices)
     cfg = yaml.safe_load(proc.stdout)
     assert cfg["askrl"]["judge"] == {"backend": "lexical"}
     assert cfg["actor_rollout_ref"]["rollout"]["name"] == "hf_cpu"
