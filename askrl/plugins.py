@@ -2,7 +2,7 @@
 
 Why: VERL's registries are per process, and VERL resolves names in Ray workers that run no askrl code. VERL
 imports the modules listed in ``VERL_USE_EXTERNAL_MODULES`` when ``verl`` itself is imported, so ``askrl.train``
-lists this module there (see :mod:`askrl.cpu.env`); ``askrl.task_runner`` also imports it in the trainer's
+lists this module there (see :mod:`askrl.cpu.env`); ``askrl.trainer.task_runner`` also imports it in the trainer's
 TaskRunner before anything resolves a name.
 
 What it registers, at import (idempotent):

@@ -1,7 +1,7 @@
 """Typed settings of the rubric reward: which reward table, what a judge failure means, how to find the answer,
 and the optional DAPO overlong penalty.
 
-Who calls it: ``askrl/train.py`` (the ``askrl.reward`` YAML block), ``reward.verl_fn`` (VERL's ``reward_kwargs.reward``)
+Who calls it: ``askrl.train`` (the ``askrl.reward`` YAML block), ``reward.verl_fn`` (VERL's ``reward_kwargs.reward``)
 and ``reward.score`` (CLI flags). Below those entry points code receives a ``RewardConfig``, never a dict.
 
 Contract: frozen, unknown keys rejected. Every number a turn's rubric reward can take lives in the reward table

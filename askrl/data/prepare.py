@@ -3,7 +3,7 @@
     python -m askrl.data prepare --task askmind --input ../shared/data/askbench/ask_bench/ask_mind/test.jsonl --out data/askmind
     python -m askrl.data prepare --task overconfidence --input hf --out data/overconf --mode offline
 
-``--input demo`` generates small offline records (``askrl.demo_tasks``) for CPU runs without the real data.
+``--input demo`` generates small offline records (``askrl.data.demo``) for CPU runs without the real data.
 Online rows (``askrl.data.verl_rows``) start a live multi-turn episode; offline rows (``askrl.data.offline_turns``)
 are one sample per assistant turn. The split is a seeded shuffle; records are validated first, so bad input
 stops here with located errors.
@@ -60,7 +60,7 @@ def prepare_parquet(
     if not 0.0 <= val_frac < 1.0:
         raise DataError(f"--val-frac must be in [0, 1), got {val_frac}")
     if str(source) == "demo":
-        from askrl.demo_tasks import demo_records
+        from askrl.data.demo import demo_records
 
         path: Path | str = "demo"
         records: list[Any] = demo_records(task, DEMO_RECORDS, seed=seed)

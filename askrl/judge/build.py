@@ -1,6 +1,6 @@
 """``build_judge``: the one place that turns a ``JudgeConfig`` into a ``Judge`` backend.
 
-Who uses it: ``askrl/train.py``, the rollout's simulated user, the reward and eval code. Callers hold the result as
+Who uses it: ``askrl.train``, the rollout's simulated user, the reward and eval code. Callers hold the result as
 the ``Judge`` protocol and never branch on the backend. How it fails: ``ConfigError`` for an ``llm`` backend without
 endpoints or with an API-key variable that is not set. The LLM judge owns an HTTP pool: close it with
 ``await judge.aclose()`` (the lexical judge has nothing to close).

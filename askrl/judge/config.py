@@ -1,6 +1,6 @@
 """Typed configuration of the judge: which backend, which endpoints, and every limit, retry and timeout.
 
-Who uses it: ``askrl/train.py`` parses the ``askrl.judge`` YAML block into ``JudgeConfig`` once; ``build_judge``
+Who uses it: ``askrl.train`` parses the ``askrl.judge`` YAML block into ``JudgeConfig`` once; ``build_judge``
 (``askrl/judge/build.py``) and ``JudgeClient`` take the typed models, never a ``DictConfig``.
 
 Contract: every model is frozen and forbids unknown keys; units are in field names (``_s``, ``_per_min``).

@@ -1,6 +1,6 @@
 """Typed settings of the clarify agent loop, read once per process from the trainer config's ``askrl`` block.
 
-Who calls it: ``ClarifyAgentLoop.__init__`` (through ``settings_from_trainer_config``), ``askrl/train.py`` (to
+Who calls it: ``ClarifyAgentLoop.__init__`` (through ``settings_from_trainer_config``), ``askrl.train`` (to
 validate the block up front). Below this module the loop sees ``ClarifySettings``, never a ``DictConfig``.
 
 Contract: the ``askrl`` block may hold other sections (data, eval, ...); only ``rollout``, ``judge`` and ``reward``

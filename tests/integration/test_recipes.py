@@ -61,7 +61,7 @@ def test_recipe_follows_the_paper(recipe: str) -> None:
 
 
 def test_overrides_reach_the_typed_settings() -> None:
-    from askrl.settings import AskrlSettings
+    from askrl.config.settings import AskrlSettings
 
     cfg = compose(["recipe=overconfidence_grpo", "askrl.data.source=demo", "askrl.rollout.max_turns=2", "askrl.mode=offline"])
     settings = AskrlSettings.from_config(cfg)

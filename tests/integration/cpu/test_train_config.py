@@ -53,7 +53,7 @@ def test_cpu_profile_applies_what_cpu_needs() -> None:
 
 def test_recipe_uses_the_live_reward_key_and_grpo() -> None:
     cfg = compose(["recipe=smoke", "profile=cpu"])
-    assert cfg.reward.custom_reward_function.path == "pkg://askrl.smoke_task"
+    assert cfg.reward.custom_reward_function.path == "pkg://askrl.data.smoke"
     assert cfg.reward.custom_reward_function.name == "compute_score"
     assert cfg.custom_reward_function.path is None  # the legacy key 0.9.1 ignores stays unset
     assert cfg.algorithm.adv_estimator == "grpo" and cfg.actor_rollout_ref.rollout.n == 4

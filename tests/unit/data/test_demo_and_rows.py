@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from askrl.data.demo import demo_records
 from askrl.data.loading import load_records
 from askrl.data.prepare import DEMO_RECORDS, prepare_parquet
-from askrl.demo_tasks import demo_records
 
 
 def test_demo_records_round_trip_through_validation(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from askrl.tracking import METRIC_KEY, conversation_rows, render_conversation, step_metrics
+from askrl.trainer.tracking import METRIC_KEY, conversation_rows, render_conversation, step_metrics
 
 
 def info(score: float, *, masked: float = 0.0, correct: float = 0.0, turns: float = 2.0, asked: float = 1.0) -> dict:

@@ -1,5 +1,5 @@
 """The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first
-and askrl's sync trainer (VERL's plus step metrics, :mod:`askrl.trainer`) in place of VERL's.
+and askrl's sync trainer (VERL's plus step metrics, :mod:`askrl.trainer.hooks`) in place of VERL's.
 
 Why: VERL resolves advantage estimators, rollout backends and platforms by name inside this actor; its registries
 are per process, so ``askrl.plugins`` must be imported here before ``TaskRunnerV1.run`` does anything. (With the
@@ -8,7 +8,7 @@ CPU backend VERL already imports it through ``VERL_USE_EXTERNAL_MODULES``; the e
 Who calls it: ``askrl.train.launch`` hands :func:`task_runner_class` to VERL's ``run_ppo``. Importing this module
 imports VERL (seconds), so ``askrl.train`` imports it only when it launches.
 
-    from askrl.task_runner import task_runner_class
+    from askrl.trainer.task_runner import task_runner_class
     _verl.run_ppo(config, task_runner_class=task_runner_class())
 """
 
@@ -32,12 +32,12 @@ class AskrlTaskRunner(_verl.TaskRunnerV1.__ray_actor_class__):  # type: ignore[m
 
 
 def use_askrl_trainer() -> None:
-    """Serve VERL's ``sync`` trainer name with :class:`askrl.trainer.AskTrainerSync` in this process.
+    """Serve VERL's ``sync`` trainer name with :class:`askrl.trainer.hooks.AskTrainerSync` in this process.
 
     The name stays ``sync`` on purpose: VERL branches on ``trainer_mode == "sync"`` in many places, and a new mode
     name would silently switch to async semantics. Only this (TaskRunner) process's registry changes.
     """
-    from askrl.trainer import AskTrainerSync
+    from askrl.trainer.hooks import AskTrainerSync
 
     registry = _verl.TRAINER_REGISTRY
     if registry.get("sync") is not AskTrainerSync:

@@ -3,11 +3,11 @@
 Why a subclass: VERL 0.9.1 logs no ``reward_extra_info`` on training steps, so rubric reward, coverage, accuracy,
 ask rate, judge failures and simulator fidelity would be invisible in wandb. The only change is in
 ``_compute_metrics``, which runs while the step's batch is still in TransferQueue: it reads the trajectories'
-``extra_fields`` once and adds ``askrl.tracking.step_metrics``; every ``askrl.tracking.conversations_every``
+``extra_fields`` once and adds ``askrl.trainer.tracking.step_metrics``; every ``askrl.tracking.conversations_every``
 steps it also decodes a few conversations into a wandb table (when wandb is active) and always appends them to
 ``<trainer.default_local_dir>/conversations.jsonl``.
 
-It is installed under VERL's trainer name ``sync`` in the TaskRunner process only (``askrl.task_runner``), so every
+It is installed under VERL's trainer name ``sync`` in the TaskRunner process only (``askrl.trainer.task_runner``), so every
 ``trainer_mode == "sync"`` branch of VERL still applies (a new mode name would silently switch to async semantics).
 Metric problems never stop training: they are logged and skipped.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from askrl import _verl
-from askrl.tracking import conversation_rows, step_metrics
+from askrl.trainer.tracking import conversation_rows, step_metrics
 
 logger = logging.getLogger(__name__)
 

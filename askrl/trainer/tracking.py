@@ -2,7 +2,7 @@
 
 Why: VERL 0.9.1's trainer logs ``reward_extra_info`` only for validation; on training steps askrl's own numbers
 (rubric reward, coverage, accuracy, ask rate, redundant asks, judge failures and latency, turns per episode,
-simulator fidelity) would never reach wandb. ``askrl.trainer.AskTrainerSync`` calls these pure functions on the
+simulator fidelity) would never reach wandb. ``askrl.trainer.hooks.AskTrainerSync`` calls these pure functions on the
 batch it already holds in TransferQueue and adds the results to the step's metrics.
 
 Keys follow ``<area>/<name>[/<stat>]``: ``reward/...``, ``rollout/...``, ``judge/...``. Masked trajectories (judge

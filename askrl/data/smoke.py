@@ -6,7 +6,7 @@ gives partial credit for the share of digits in the reply; random replies differ
 gradients are non-zero from the first step.
 
 Who calls it: ``askrl.train`` (resolver ``${askrl.smoke_data:train}`` -> :func:`ensure_data`, in the driver) and
-VERL's reward loop (``reward.custom_reward_function.path=pkg://askrl.smoke_task``, name ``compute_score``).
+VERL's reward loop (``reward.custom_reward_function.path=pkg://askrl.data.smoke``, name ``compute_score``).
 
 Contract:
 - :func:`ensure_data` writes ``$ASKRL_HOME/data/smoke/{train,val}.parquet`` once (seeded, deterministic) and returns

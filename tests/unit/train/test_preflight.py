@@ -12,7 +12,7 @@ import pandas as pd
 
 from askrl.data.records import AskMindRecord
 from askrl.data.verl_rows import records_to_rows
-from askrl.preflight import PreflightError, check_data, check_gpus, check_model
+from askrl.train.preflight import PreflightError, check_data, check_gpus, check_model
 
 RECORD = AskMindRecord(
     id="m1",
@@ -90,7 +90,7 @@ def test_error_lists_every_problem() -> None:
 
 
 def test_overlong_buffer_must_fit_the_response_budget() -> None:
-    from askrl.preflight import check_overlong
+    from askrl.train.preflight import check_overlong
 
     assert check_overlong({"overlong": {"enable": True, "buffer_tokens": 1024}}, 8192) == []
     assert check_overlong({"overlong": {"enable": False, "buffer_tokens": 1024}}, 384) == []

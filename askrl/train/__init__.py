@@ -12,15 +12,15 @@ Composition (Hydra compose API; see ``askrl/config/askrl.yaml``): VERL's ``ppo_t
 schema need ``+``). askrl's resolvers (``${askrl.model:NAME}``, ``${askrl.smoke_data:SPLIT}``) run here, in the
 driver, because VERL resolves the config again inside Ray where they are not registered.
 
-Before launch (``askrl.run_setup``): no GPU and no ``profile=`` given -> ``profile=cpu`` with a notice; on CPU the
+Before launch (``askrl.train.run_setup``): no GPU and no ``profile=`` given -> ``profile=cpu`` with a notice; on CPU the
 recipe's LLM judge becomes the lexical judge and hub data becomes generated demo data unless the command line (or
 ``$ASKRL_DATA_DIR``) says otherwise; ``askrl.task`` recipes get their parquet prepared from ``askrl.data`` (cached)
-and askrl's agent loops; wandb without credentials logs offline. After VERL's validation, ``askrl.preflight`` checks
+and askrl's agent loops; wandb without credentials logs offline. After VERL's validation, ``askrl.train.preflight`` checks
 data, model, judge endpoints and GPU count and fails with one line per problem, before Ray starts.
 
 Launch mirrors ``verl.trainer.main_ppo.main``: platform setup (``askrl.platform=cpu`` exports the CPU backend's
 environment to this process and, through ``ray_kwargs.ray_init.runtime_env.env_vars``, to every Ray worker), VERL's
-``auto_set_device`` and ``validate_config``, then ``run_ppo`` with :mod:`askrl.task_runner`'s TaskRunner.
+``auto_set_device`` and ``validate_config``, then ``run_ppo`` with :mod:`askrl.trainer.task_runner`'s TaskRunner.
 
 Fails with exit code 2 and a one-line message for an :class:`askrl.errors.AskrlError` (unknown recipe, bad
 ``askrl.*`` value); errors inside VERL or Ray propagate with their traceback.
@@ -41,8 +41,9 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from askrl.config.settings import AskrlSettings
 from askrl.errors import AskrlError, ConfigError
-from askrl.run_setup import (
+from askrl.train.run_setup import (
     announce_reward,
     apply_cpu_fallbacks,
     auto_profile,
@@ -50,13 +51,12 @@ from askrl.run_setup import (
     setup_wandb,
     wire_task,
 )
-from askrl.settings import AskrlSettings
 
 logger = logging.getLogger(__name__)
 
 CONFIG_MODULE = "askrl.config"
 PRIMARY_CONFIG = "askrl"
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+RECIPES_DIR = Path(__file__).resolve().parents[2] / "recipes"
 _PACKAGE_HEADER = "# @package "
 
 
@@ -72,7 +72,7 @@ def _model_path(name: str) -> str:
 
 
 def _smoke_data(split: str) -> str:
-    from askrl.smoke_task import ensure_data
+    from askrl.data.smoke import ensure_data
 
     return ensure_data(split)  # type: ignore[arg-type]  # ensure_data validates the split
 
@@ -174,7 +174,7 @@ def launch(cfg: DictConfig, settings: AskrlSettings) -> None:
     import ray
 
     from askrl import _verl
-    from askrl.task_runner import task_runner_class
+    from askrl.trainer.task_runner import task_runner_class
 
     if settings.platform == "cpu" and cfg.ray_kwargs.ray_init.get("_temp_dir") is None:
         with open_dict(cfg):
@@ -218,7 +218,7 @@ def run(overrides: list[str]) -> DictConfig:
             raise
         raise cause from err
     if settings.preflight:
-        from askrl.preflight import run_preflight
+        from askrl.train.preflight import run_preflight
 
         run_preflight(cfg, settings)
     if settings.dry_run:
@@ -257,6 +257,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"askrl.train: {err}\n")
         raise SystemExit(2) from None
 
-
-if __name__ == "__main__":
-    main()

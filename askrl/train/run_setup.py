@@ -22,9 +22,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from askrl.config.settings import AskrlSettings
 from askrl.env_vars import ASKRL_DATA_DIR, askrl_home
 from askrl.errors import ConfigError
-from askrl.settings import AskrlSettings
 
 OFFLINE_AGENT = "askrl_offline_turn"
 
