@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "TRAINER_REGISTRY": "verl.trainer.ppo.v1.trainer_base:TRAINER_REGISTRY",
     "CheckpointCallback": "verl.trainer.ppo.checkpoint_callback:CheckpointCallback",
     "build_checkpoint_callback": "verl.trainer.ppo.checkpoint_callback:build_checkpoint_callback",
+    "ModelMergerConfig": "verl.model_merger.base_model_merger:ModelMergerConfig",
+    "FSDPModelMerger": "verl.model_merger.fsdp_model_merger:FSDPModelMerger",
     # reward loop (the rubric reward as a custom reward function)
     "RewardLoopWorker": "verl.experimental.reward_loop.reward_loop:RewardLoopWorker",
     "get_custom_reward_fn": "verl.trainer.ppo.reward:get_custom_reward_fn",
