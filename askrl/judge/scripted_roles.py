@@ -5,7 +5,11 @@ read from the request: ``response_format``'s schema name when present (``TurnVer
 ``UserReply``), else the tagged sections of askrl's own prompt templates (``<already_resolved>`` → turn grading,
 ``<expected_answer>`` → final grading, ``<misleading_claims>``/``<hidden_information>`` → simulated user); any
 other request is answered as the candidate policy. Judge and user replies are the ``lexical`` judge's verdicts on
-the parsed prompt, as JSON, so they follow the prompt's content deterministically.
+the parsed prompt, as JSON, so they follow the prompt's content deterministically. The verdict's prompt set is
+read from the request too: a ``*V2`` schema name, or a prompt that spells out the v2 schema (``"reasoning"``),
+gets the v2 verdict (reasoning first, ``is_final_answer``/``facts_missing``), anything else the v1 one; a prompt
+with ``<grading_mode>strict</grading_mode>`` is graded under AskBench's strict protocol. The parsed request keeps
+the conversation's user messages, so "facts still missing" follows what the user already supplied.
 
     kind, content = await role_reply(body["messages"], body.get("response_format"))
 """
@@ -18,14 +22,21 @@ from typing import Any, Literal
 
 from askrl.judge import text_cues as cues
 from askrl.judge.lexical import LexicalJudge
-from askrl.judge.types import JudgeRequest
+from askrl.judge.types import JudgeRequest, Turn
 
-Role = Literal["judge_turn", "judge_final", "user", "policy"]
+Role = Literal["judge_turn", "judge_final", "user", "policy", "eval_arbiter", "eval_rubric"]
 
-_SCHEMA_ROLE: dict[str, Role] = {"TurnVerdict": "judge_turn", "FinalVerdict": "judge_final", "UserReply": "user"}
+_SCHEMA_ROLE: dict[str, Role] = {
+    "TurnVerdict": "judge_turn",
+    "TurnVerdictV2": "judge_turn",
+    "FinalVerdict": "judge_final",
+    "FinalVerdictV2": "judge_final",
+    "UserReply": "user",
+}
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.*\S)\s*$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_LEXICAL = LexicalJudge()
+_LEXICAL = {version: LexicalJudge(prompt_version=version) for version in ("v1", "v2")}
+_TURN_BLOCK = re.compile(r'<turn role="(user|assistant)">\n(.*?)\n</turn>', re.DOTALL)
 
 
 def section(text: str, tag: str) -> str | None:
@@ -49,6 +60,24 @@ def detect_role(text: str, response_format: dict[str, Any] | None) -> Role:
     return "policy"
 
 
+def prompt_version(text: str, response_format: dict[str, Any] | None) -> str:
+    """``v2`` for a ``*V2`` schema or a prompt that spells out the v2 schema, else ``v1``."""
+    if response_format and response_format.get("type") == "json_schema":
+        name = (response_format.get("json_schema") or {}).get("name", "")
+        if name in _SCHEMA_ROLE:
+            return "v2" if name.endswith("V2") else "v1"
+    return "v2" if '"reasoning"' in text else "v1"
+
+
+def _history_from_prompt(text: str) -> tuple[Turn, ...]:
+    """The conversation section's turns plus the latest user message (what "facts missing" is judged on)."""
+    turns = [Turn(role, body) for role, body in _TURN_BLOCK.findall(section(text, "conversation") or "")]  # type: ignore[arg-type]
+    latest = section(text, "latest_user_message")
+    if latest is not None:
+        turns.append(Turn("user", latest))
+    return tuple(turns)
+
+
 def _request_from_prompt(text: str) -> JudgeRequest:
     claims = section(text, "misleading_claims")
     checklist_text = claims if claims is not None else section(text, "required_points") or ""
@@ -60,9 +89,10 @@ def _request_from_prompt(text: str) -> JudgeRequest:
         hidden_info=section(text, "hidden_information") or section(text, "context_behind_the_claims") or "",
         checklist=checklist,
         expected_answer=section(text, "expected_answer") or "",
-        history=(),
+        history=_history_from_prompt(text),
         response=section(text, "assistant_message") or "",
         resolved=tuple(int(n) - 1 for n in re.findall(r"\d+", resolved_text)),
+        strict=section(text, "grading_mode") == "strict",
     )
 
 
@@ -78,6 +108,28 @@ def policy_reply(messages: list[dict[str, Any]]) -> str:
     return f"Final Answer: {numbers[-1] if numbers else '42'}"
 
 
+def _eval_role(text: str, response_format: dict[str, Any] | None) -> Role | None:
+    """The evaluator's arbiter and rubric grader (``eval_hooks``): by schema name, else by their prompts' tags."""
+    name = ((response_format or {}).get("json_schema") or {}).get("name")
+    if name == "ArbiterVerdict" or (name is None and "<latest_assistant_message>" in text):
+        return "eval_arbiter"
+    if name == "RubricVerdict" or (name is None and "<rubric_item>" in text):
+        return "eval_rubric"
+    return None
+
+
+async def _eval_reply(role: Role, text: str) -> str:
+    from eval_hooks import lexical  # the evaluator's lexical arbiter reads its own prompts (imported when used)
+    from eval_hooks.verdicts import ArbiterVerdict
+
+    if role == "eval_rubric":
+        return lexical.rubric_reply_from_prompt(text).model_dump_json()
+    verdict = await lexical.arbiter_reply_from_prompt(text)
+    if not isinstance(verdict, ArbiterVerdict):  # a failed final grading: answer 500 rather than invent a verdict
+        raise RuntimeError(f"lexical arbiter failed: {verdict.error}")
+    return verdict.model_dump_json()
+
+
 async def role_reply(messages: list[dict[str, Any]], response_format: dict[str, Any] | None) -> tuple[Role, str]:
     """The role played and the reply text for one chat request.
 
@@ -85,16 +137,20 @@ async def role_reply(messages: list[dict[str, Any]], response_format: dict[str, 
         RuntimeError: the lexical judge could not grade a final answer (the server answers 500).
     """
     text = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") in ("user", "system"))
+    eval_role = _eval_role(text, response_format)
+    if eval_role is not None:
+        return eval_role, await _eval_reply(eval_role, text)
     role = detect_role(text, response_format)
     if role == "policy":
         return role, policy_reply(messages)
     request = _request_from_prompt(text)
+    lexical = _LEXICAL[prompt_version(text, response_format)]
     if role == "judge_turn":
-        payload = _LEXICAL.turn_verdict(request).model_dump()
+        payload = lexical.turn_verdict(request).model_dump()
     elif role == "user":
-        payload = _LEXICAL.user_reply(request).model_dump()
+        payload = lexical.user_reply(request).model_dump()
     else:
-        result = await _LEXICAL.grade_final(request)
+        result = await lexical.grade_final(request)
         if result.verdict is None:  # the server answers 500 rather than invent a verdict
             raise RuntimeError(f"lexical final grading failed: {result.error}")
         payload = result.verdict.model_dump()

@@ -1,0 +1,95 @@
+"""``OUT/summary.json`` (``{suite: {metric: float, ..., "n": int, "judge_failed": int, "candidate_failed": int}}``)
+and ``OUT/summary.md``: the paper's table layout (AskBench Acc./Cov./Unq., IN3 Ask/Dir., QA accuracy) plus the
+calibration suite's kind x asked/answered table and each AskBench suite's per-source breakdown.
+
+    summary = suite_summary(suite, records); write_summary(out, summaries, tables)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from eval_hooks import metrics
+from eval_hooks.suites import Suite
+
+COUNT_KEYS = ("n", "judge_failed", "candidate_failed")
+
+
+def suite_summary(suite: Suite, records: list[dict[str, Any]]) -> dict[str, Any]:
+    compute = {
+        "askbench": metrics.askbench_metrics,
+        "in3": metrics.in3_metrics,
+        "calibration": metrics.calibration_metrics,
+        "qa": metrics.qa_metrics,
+    }[suite.family]
+    out: dict[str, Any] = dict(compute(records))
+    for key in COUNT_KEYS:
+        out[key] = int(out[key])
+    return out
+
+
+def _f(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _n(value: float) -> int:
+    return int(value)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_f(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(
+    suites: list[Suite], summaries: dict[str, dict[str, Any]], tables: dict[str, dict[str, dict[str, int]]],
+    title: str,
+) -> str:
+    lines = [f"# {title}", ""]
+    fails = ["n", "judge_failed", "candidate_failed"]
+    ask = [s for s in suites if s.family == "askbench"]
+    if ask:
+        cols = ["acc", "cov", "unq", "ask_rate", "premature_rate", "composite"]
+        lines += ["## AskBench", ""]
+        lines += _table(["suite", "Acc.", "Cov.", "Unq.", "ask rate", "premature", "composite", *fails],
+                        [[s.name, *(summaries[s.name][c] for c in cols + fails)] for s in ask])  # fmt: skip
+        for s in ask:
+            sources = sorted({k.split("/")[0] for k in summaries[s.name] if k.endswith("/acc")})
+            if sources:
+                lines += [f"### {s.name} by source", ""]
+                lines += _table(["source", "Acc.", "Cov.", "Unq.", "ask rate", "n"],
+                                [[src, *(summaries[s.name][f"{src}/{c}"] for c in ("acc", "cov", "unq", "ask_rate")),
+                                  _n(summaries[s.name][f"{src}/n"])]
+                                 for src in sources])  # fmt: skip
+    for s in (s for s in suites if s.family == "in3"):
+        lines += [f"## {s.name}", ""]
+        cols = ["vague_ask_rate", "clear_direct_rate", "cov", "unq"]
+        lines += _table(["suite", "Ask (vague)", "Dir. (clear)", "Cov.", "Unq.", *fails],
+                        [[s.name, *(summaries[s.name][c] for c in cols + fails)]])  # fmt: skip
+    for s in (s for s in suites if s.family == "calibration"):
+        m = summaries[s.name]
+        lines += [f"## {s.name}", ""]
+        rows = [[kind, tables[s.name][kind]["asked"], tables[s.name][kind]["answered_directly"],
+                 m[f"{kind}_ask_rate"], m[f"{kind}_acc"]] for kind in metrics.CALIBRATION_KINDS]  # fmt: skip
+        lines += _table(["kind", "asked", "answered directly", "ask rate", "acc"], rows)
+        lines += [f"premise correction rate {m['premise_correction_rate']:.3f}; questions per dialogue "
+                  f"{m['questions_per_dialogue']:.2f}; n {m['n']}, judge failed {m['judge_failed']}, "
+                  f"candidate failed {m['candidate_failed']}", ""]  # fmt: skip
+    qa_suites = [s for s in suites if s.family == "qa"]
+    if qa_suites:
+        lines += ["## QA", ""]
+        lines += _table(["suite", "acc", *fails], [[s.name, *(summaries[s.name][c] for c in ["acc", *fails])]
+                                                   for s in qa_suites])  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_summary(
+    out: Path, suites: list[Suite], summaries: dict[str, dict[str, Any]],
+    tables: dict[str, dict[str, dict[str, int]]], title: str,
+) -> None:
+    """Write ``summary.json`` and ``summary.md`` for the suites of this run."""
+    (out / "summary.json").write_text(json.dumps(summaries, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "summary.md").write_text(render_markdown(suites, summaries, tables, title), encoding="utf-8")
