@@ -82,8 +82,9 @@ async def _timed(judge: LLMJudge, mode: str, indices: range, sequential: bool) -
     )
 
 
-def _start_server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "askrl.judge.scripted_server", "--port", "0", "--latency-ms", str(latency_ms)]
+def start_server(*options: str, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """``python -m askrl.judge.scripted_server`` with ``options`` (its CLI flags) as a subprocess, once healthy."""
+    cmd = [sys.executable, "-m", "askrl.judge.scripted_server", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--sequential-calls", type=int, default=20, help="calls timed one at a time")
     args = parser.parse_args(argv)
-    proc, url = _start_server(args.latency_ms)
+    proc, url = start_server("--latency-ms", str(args.latency_ms))
     try:
         concurrent, sequential = asyncio.run(run_benchmark(url, args.calls, args.concurrency, args.sequential_calls))
     finally:

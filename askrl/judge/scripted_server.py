@@ -11,7 +11,10 @@ delay, hang; optionally only for one model name), then seeded fault injection (h
 then the role the request asks for (``scripted_roles.py``: judge verdicts computed by the lexical judge from the
 prompt, the simulated user, or a candidate policy). Faults are deterministic given the seed: each draw is seeded
 by (seed, sha256 of the request body, how many times that body was seen), so it does not depend on the order
-concurrent requests arrive in, and a retry of the same body gets a fresh draw. Latency is an ``asyncio.sleep``.
+concurrent requests arrive in, and a retry of the same body gets a fresh draw. Latency is an ``asyncio.sleep``:
+fixed, or lognormal around its median (``latency_sigma``, drawn per request body). The request log records when
+each request arrived and was answered (``arrived_s``/``done_s``, unix seconds) and the latency slept
+(``latency_ms``), so a benchmark can tell service time from queueing.
 ``GET /admin/requests`` returns the request log; ``POST /admin/config`` changes the options; ``POST /admin/reset``
 clears the script, the log and the fault counters and restores the start-up options.
 
@@ -27,6 +30,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import math
 import random
 import socket
 import threading
@@ -54,6 +58,7 @@ class ServerOptions:
     """Behaviour of a scripted server (all rates are probabilities per request)."""
 
     latency_ms: float = 0.0
+    latency_sigma: float = 0.0  # > 0: latency is lognormal with median ``latency_ms`` and this shape (seeded)
     error_rate: float = 0.0
     malformed_rate: float = 0.0
     hang_rate: float = 0.0
@@ -166,6 +171,7 @@ def create_app(options: ServerOptions) -> FastAPI:
             "temperature": body.get("temperature"),
             "max_tokens": body.get("max_tokens"),
             "seed": body.get("seed"),
+            "arrived_s": time.time(),
         }
         state.log.append(entry)
         opts = state.options
@@ -197,8 +203,13 @@ def create_app(options: ServerOptions) -> FastAPI:
         if draw < opts.hang_rate:
             entry["served"], entry["status"] = "fault_hang", 503
             return await hang()
-        if opts.latency_ms:
-            await asyncio.sleep(opts.latency_ms / 1000)
+        latency_ms = opts.latency_ms
+        if opts.latency_sigma > 0 and latency_ms > 0:
+            spread = random.Random(f"latency:{opts.seed}:{digest}:{state.seen[digest]}").gauss(0.0, 1.0)
+            latency_ms *= math.exp(opts.latency_sigma * spread)
+        if latency_ms:
+            entry["latency_ms"] = latency_ms
+            await asyncio.sleep(latency_ms / 1000)
         if draw < opts.hang_rate + opts.error_rate:
             entry["served"], entry["status"] = "fault_500", 500
             return _error(500, "scripted internal error")
@@ -211,7 +222,7 @@ def create_app(options: ServerOptions) -> FastAPI:
         except RuntimeError as err:
             entry["served"], entry["status"] = "role_error", 500
             return _error(500, str(err))
-        entry["served"], entry["status"] = role, 200
+        entry["served"], entry["status"], entry["done_s"] = role, 200, time.time()
         return _completion(model, content, prompt_words, entry["index"])
 
     @app.post("/admin/script")
@@ -326,7 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     """CLI: serve until SIGINT/SIGTERM; the first stdout line is the server's URL (useful with ``--port 0``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: pick a free one)")
-    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency (the median when --latency-sigma > 0)")
+    parser.add_argument("--latency-sigma", type=float, default=0.0, help="lognormal shape of the latency (0: fixed)")
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--malformed-rate", type=float, default=0.0)
     parser.add_argument("--hang-rate", type=float, default=0.0)
@@ -335,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     options = ServerOptions(
         latency_ms=args.latency_ms,
+        latency_sigma=args.latency_sigma,
         error_rate=args.error_rate,
         malformed_rate=args.malformed_rate,
         hang_rate=args.hang_rate,
