@@ -9,10 +9,14 @@ Contract (spec §4.2 semantics, read lexically):
 - ``grade_turn``: ``hits[i]`` when a sentence that asks (AskMind: a question or explicit request) or pushes back
   (AskOverconfidence: a correction cue such as "actually/incorrect/not/wrong", or a question) contains at least
   ``hit_threshold`` of item i's distinctive content words (words shared by every item do not count).
-  ``answered_final`` when the turn has a final-answer marker ("Final Answer:", "The answer is", ``\\boxed{``)
-  and asks nothing. ``irrelevant_or_redundant`` when it asks but hits no unresolved item.
-- ``grade_final``: ``still_asking`` for a question without a final marker; else the committed answer is compared
-  to the expected one by normalised match, then by ``math_verify`` equivalence.
+  The turn is a final answer when it has a final-answer marker ("Final Answer:", "The answer is", ``\\boxed{``)
+  and asks nothing; under ``request.strict`` (AskBench's strict protocol) a marker makes it final even when it
+  also asks. Facts are missing when some item is neither resolved nor supplied (AskMind: by a later user message,
+  ``hit_threshold`` of its distinctive words; AskOverconfidence: corrected by this turn).
+  Prompt set v1 returns ``TurnVerdict`` (``answered_final`` = a final answer; ``irrelevant_or_redundant`` when it
+  asks but hits no unresolved item), v2 ``TurnVerdictV2`` (``reasoning``, ``is_final_answer``, ``facts_missing``).
+- ``grade_final``: ``still_asking`` for a question without a final marker; strict: a hedged answer ("A or B") is wrong; else the committed answer is compared to the expected one by normalised
+  match, then by ``math_verify`` equivalence. v1 returns ``FinalVerdict``, v2 ``FinalVerdictV2``.
 - ``simulate_user``: AskMind answers each question with the one hidden-information sentence sharing the most
   content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer;
   AskOverconfidence accepts a correction or keeps its position.
@@ -35,7 +39,19 @@ from typing import TypeVar
 from askrl.judge import text_cues as cues
 from askrl.judge.config import LexicalConfig
 from askrl.judge.stats import JudgeStats
-from askrl.judge.types import FailureKind, FinalVerdict, JudgeRequest, JudgeResult, TurnVerdict, UserReply
+from askrl.judge.templates import DEFAULT_VERSION
+from askrl.judge.types import (
+    AnyFinalVerdict,
+    AnyTurnVerdict,
+    FailureKind,
+    FinalVerdict,
+    FinalVerdictV2,
+    JudgeRequest,
+    JudgeResult,
+    TurnVerdict,
+    TurnVerdictV2,
+    UserReply,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +101,10 @@ class LexicalJudge:
 
     name = "lexical"
 
-    def __init__(self, cfg: LexicalConfig | None = None) -> None:
+    def __init__(self, cfg: LexicalConfig | None = None, prompt_version: str = DEFAULT_VERSION) -> None:
         self.cfg = cfg or LexicalConfig()
+        self.prompt_version = prompt_version
+        """Which verdict models it returns (``v1``: ``TurnVerdict``/``FinalVerdict``; else the v2 models)."""
         self._stats = JudgeStats("lexical")
 
     def metrics(self, reset: bool = False) -> dict[str, float]:
@@ -98,46 +116,78 @@ class LexicalJudge:
         self._stats.record_call(result)
         return result
 
-    def turn_verdict(self, request: JudgeRequest) -> TurnVerdict:
+    def turn_verdict(self, request: JudgeRequest) -> AnyTurnVerdict:
         """The verdict ``grade_turn`` returns, computed synchronously (pure function of the request)."""
         if request.task == "askmind":
             probing = cues.asking_sentences(request.response)
         else:
             probing = cues.correcting_sentences(request.response)
         probe_tokens = [cues.content_tokens(s) for s in probing]
+        wanted_items = distinctive_tokens(request.checklist)
         scores = [
             max((len(wanted & toks) / len(wanted) for toks in probe_tokens), default=0.0) if wanted else 0.0
-            for wanted in distinctive_tokens(request.checklist)
+            for wanted in wanted_items
         ]
         hits = [score >= self.cfg.hit_threshold for score in scores]
         asks = bool(cues.asking_sentences(request.response))
-        answered_final = cues.has_final_marker(request.response) and not asks
-        new_hits = [hit for i, hit in enumerate(hits) if i not in request.resolved]
-        redundant = bool(probing) and not any(new_hits)
+        marker = cues.has_final_marker(request.response)
+        final_answer = marker and (request.strict or not asks)
         notes = [f"item {i + 1}: overlap {score:.2f}" for i, score in enumerate(scores)]
-        return TurnVerdict(answered_final=answered_final, hits=hits, irrelevant_or_redundant=redundant, notes=notes)
+        if self.prompt_version == "v1":
+            new_hits = [hit for i, hit in enumerate(hits) if i not in request.resolved]
+            redundant = bool(probing) and not any(new_hits)
+            return TurnVerdict(answered_final=final_answer, hits=hits, irrelevant_or_redundant=redundant, notes=notes)
+        missing = self._missing_items(request, wanted_items, hits)
+        reasoning = (
+            f"lexical: {'a final answer' if final_answer else 'no final answer'}; hits {sum(hits)} of "
+            f"{len(hits)} items; missing {[i + 1 for i in missing]}"
+        )
+        return TurnVerdictV2(
+            reasoning=reasoning, is_final_answer=final_answer, facts_missing=bool(missing), hits=hits, notes=notes
+        )
 
-    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+    def _missing_items(self, request: JudgeRequest, wanted_items: list[set[str]], hits: list[bool]) -> list[int]:
+        """Checklist items neither resolved nor supplied: AskMind by a user message after the question (at least
+        ``hit_threshold`` of the item's distinctive words), AskOverconfidence by this turn's correction."""
+        if request.task == "overconfidence":
+            return [i for i, hit in enumerate(hits) if not hit and i not in request.resolved]
+        replies = [t.content for t in request.history[1:] if t.role == "user"]
+        supplied = set().union(*(cues.content_tokens(r) for r in replies)) if replies else set()
+        return [
+            i
+            for i, wanted in enumerate(wanted_items)
+            if i not in request.resolved
+            and not (wanted and len(wanted & supplied) / len(wanted) >= self.cfg.hit_threshold)
+        ]
+
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[AnyTurnVerdict]:
         """Grade a non-final turn against the checklist (one hit per item, always ``len(checklist)`` long)."""
         start = time.monotonic()
         return self._done(start, self.turn_verdict(request))
 
-    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+    def _final(self, decision: str, why: str) -> AnyFinalVerdict:
+        if self.prompt_version == "v1":
+            return FinalVerdict.model_validate({"decision": decision})
+        return FinalVerdictV2.model_validate({"reasoning": f"lexical: {why}", "decision": decision})
+
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[AnyFinalVerdict]:
         """``still_asking``, ``correct`` or ``wrong`` against ``request.expected_answer``."""
         start = time.monotonic()
         response = request.response
         if cues.asking_sentences(response) and not cues.has_final_marker(response):
-            return self._done(start, FinalVerdict(decision="still_asking"))
+            return self._done(start, self._final("still_asking", "asks and gives no final answer"))
         answer = cues.final_answer_text(response)
+        if request.strict and cues.is_hedged(answer):
+            return self._done(start, self._final("wrong", f"hedged answer {answer[:60]!r} (strict)"))
         expected = request.expected_answer
         if cues.normalise_answer(answer) == cues.normalise_answer(expected) or cues.contains_answer(answer, expected):
-            return self._done(start, FinalVerdict(decision="correct"))
+            return self._done(start, self._final("correct", "answer matches the expected answer"))
         try:
             same = await asyncio.wait_for(
                 asyncio.to_thread(_math_equivalent, expected, answer), self.cfg.math_verify_timeout_s
             )
         except asyncio.TimeoutError:
-            result: JudgeResult[FinalVerdict] = JudgeResult(
+            result: JudgeResult[AnyFinalVerdict] = JudgeResult(
                 failure=FailureKind.TIMEOUT,
                 error=f"math_verify ran past {self.cfg.math_verify_timeout_s} s",
                 raw=answer[:300],
@@ -147,7 +197,10 @@ class LexicalJudge:
             logger.warning("lexical judge: %s on answer %r", result.error, answer[:100])
             self._stats.record_call(result)
             return result
-        return self._done(start, FinalVerdict(decision="correct" if same else "wrong"))
+        decision, why = (
+            ("correct", "equivalent to the expected answer") if same else ("wrong", "not the expected answer")
+        )
+        return self._done(start, self._final(decision, why))
 
     def user_reply(self, request: JudgeRequest) -> UserReply:
         """The reply ``simulate_user`` returns, computed synchronously."""

@@ -1,9 +1,13 @@
 """The LLM judge: grades turns and plays the simulated user through a judge model behind ``JudgeClient``.
 
 Who uses it: ``build_judge`` when ``askrl.judge.backend=llm``; callers see only the ``Judge`` protocol.
-Contract (spec §4.2): ``grade_turn`` asks the model, with ``turn_<task>_v1``, whether the latest assistant message
-explicitly asks about (AskMind) or corrects (AskOverconfidence) each checklist item, telling it which items earlier
-turns resolved; ``grade_final`` asks for ``{"decision": ...}`` against the expected answer; ``simulate_user`` plays
+Contract (spec §4.2): ``grade_turn`` asks the model, with ``turn_<task>_<version>``, whether the latest assistant
+message explicitly asks about (AskMind) or corrects (AskOverconfidence) each checklist item, telling it which items
+earlier turns resolved; ``grade_final`` asks for ``{"decision": ...}`` against the expected answer. Prompt set v2
+(``TurnVerdictV2``/``FinalVerdictV2``): the verdict starts with ``reasoning``, the turn verdict reports
+``is_final_answer`` and ``facts_missing`` separately, and a ``request.strict`` request uses the ``*_strict``
+templates (AskBench's strict protocol, spec §2.5/§2.9); v1 has no strict templates and grades strict requests as
+usual; ``simulate_user`` plays
 the user (AskMind: knows the original question and hidden details and answers only what was asked; AskOverconfidence:
 accepts explicit corrections, never reveals the answer). Prompts are packaged files (``askrl/judge/templates.py``);
 ``prompt_hashes()`` identifies them in run logs.
@@ -24,13 +28,17 @@ from typing import Any
 
 from askrl.judge.client import JudgeClient
 from askrl.judge.config import SamplingConfig
-from askrl.judge.templates import prompt_hashes, render
+from askrl.judge.templates import DEFAULT_VERSION, has_template, prompt_hashes, render
 from askrl.judge.types import (
+    AnyFinalVerdict,
+    AnyTurnVerdict,
     FinalVerdict,
+    FinalVerdictV2,
     JudgeRequest,
     JudgeResult,
     Turn,
     TurnVerdict,
+    TurnVerdictV2,
     UserReply,
     check_hits_length,
 )
@@ -62,13 +70,18 @@ def _earlier_turns(request: JudgeRequest) -> tuple[Turn, ...]:
     return history[:-1] if history and history[-1].role == "user" else history
 
 
-@functools.lru_cache(maxsize=64)
-def turn_json_schema(n_items: int) -> dict[str, Any]:
-    """``TurnVerdict``'s JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding).
+def verdict_models(version: str) -> tuple[type[AnyTurnVerdict], type[AnyFinalVerdict]]:
+    """The turn and final verdict models of prompt set ``version`` (v1: ``TurnVerdict``/``FinalVerdict``)."""
+    return (TurnVerdict, FinalVerdict) if version == "v1" else (TurnVerdictV2, FinalVerdictV2)
 
-    Cached per length (building a schema costs about a millisecond); callers must not mutate the result.
+
+@functools.lru_cache(maxsize=64)
+def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
+    """The turn verdict's JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding).
+
+    Cached per length and version (building a schema costs about a millisecond); callers must not mutate it.
     """
-    schema = copy.deepcopy(TurnVerdict.model_json_schema())
+    schema = copy.deepcopy(verdict_models(version)[0].model_json_schema())
     schema["properties"]["hits"]["minItems"] = n_items
     schema["properties"]["hits"]["maxItems"] = n_items
     return schema
@@ -79,7 +92,9 @@ class LLMJudge:
 
     name = "llm"
 
-    def __init__(self, client: JudgeClient, sampling: SamplingConfig | None = None, prompt_version: str = "v1") -> None:
+    def __init__(
+        self, client: JudgeClient, sampling: SamplingConfig | None = None, prompt_version: str = DEFAULT_VERSION
+    ) -> None:
         self.client = client
         self.sampling = sampling or SamplingConfig()
         self.prompt_version = prompt_version
@@ -98,11 +113,16 @@ class LLMJudge:
             {"role": "user", "content": render(name, self.prompt_version, **values)},
         ]
 
+    def _grading_template(self, name: str, request: JudgeRequest) -> str:
+        """``name``, or its strict variant for a strict request when this prompt set has one."""
+        strict = f"{name}_strict"
+        return strict if request.strict and has_template(strict, self.prompt_version) else name
+
     def turn_messages(self, request: JudgeRequest) -> list[dict[str, str]]:
         """The chat messages of a turn-grading call (public so tests and snapshots can pin them)."""
         return self._messages(
             "system_grader",
-            f"turn_{request.task}",
+            self._grading_template(f"turn_{request.task}", request),
             ori_question=request.ori_question,
             hidden_info=request.hidden_info or "None provided.",
             checklist=render_checklist(request.checklist),
@@ -117,7 +137,7 @@ class LLMJudge:
         """The chat messages of a final-answer grading call."""
         return self._messages(
             "system_grader",
-            "final",
+            self._grading_template("final", request),
             conversation=render_conversation(_earlier_turns(request)),
             question=request.question,
             expected_answer=request.expected_answer,
@@ -143,25 +163,27 @@ class LLMJudge:
             response=request.response,
         )
 
-    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[AnyTurnVerdict]:
         """Grade a non-final turn; ``hits`` must have one entry per checklist item."""
         n_items = len(request.checklist)
 
-        def same_length(verdict: TurnVerdict) -> None:
+        def same_length(verdict: AnyTurnVerdict) -> None:
             check_hits_length(verdict, n_items)
 
         return await self.client.complete(
             self.turn_messages(request),
-            TurnVerdict,
+            verdict_models(self.prompt_version)[0],
             check=same_length,
-            json_schema=turn_json_schema(n_items),
+            json_schema=turn_json_schema(n_items, self.prompt_version),
             temperature=self.sampling.grade_temperature,
         )
 
-    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[AnyFinalVerdict]:
         """Grade a final turn against ``request.expected_answer``."""
         return await self.client.complete(
-            self.final_messages(request), FinalVerdict, temperature=self.sampling.grade_temperature
+            self.final_messages(request),
+            verdict_models(self.prompt_version)[1],
+            temperature=self.sampling.grade_temperature,
         )
 
     async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:

@@ -2,7 +2,10 @@
 
 Who uses it: ``LLMJudge`` (``askrl/judge/llm.py``); runs log ``prompt_hashes()`` next to the config.
 Templates live in ``askrl/judge/prompts/<name>_<version>.txt`` (package data, read with ``importlib.resources``);
-a released file is never edited, a change is a new version. ``{name}`` with a lowercase identifier is always a
+a released file is never edited, a change is a new version. A version is a whole set (``VERSIONS``): v1 (the first
+release) and v2 (reasoning-first verdicts, "final answer" and "facts missing" reported separately, strict-mode
+templates, every file ordered static-first for prefix caching: instructions, rules and schema, then the item, then
+what is resolved and the conversation, then the message to grade). ``{name}`` with a lowercase identifier is always a
 placeholder; any other brace (a JSON example) is text. Rendering substitutes every placeholder in one pass, so a
 value that itself contains ``{response}`` is never expanded (unlike chained ``str.replace``, spec §7.9).
 
@@ -27,16 +30,33 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _TURN = frozenset(
     {"ori_question", "hidden_info", "checklist", "resolved", "conversation", "question", "response", "n_items"}
 )
+_FINAL = frozenset({"conversation", "question", "expected_answer", "response"})
 #: Every template and exactly the placeholders it must contain (a test renders each with these).
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "system_grader": frozenset(),
     "system_user": frozenset(),
     "turn_askmind": _TURN,
     "turn_overconfidence": _TURN,
-    "final": frozenset({"conversation", "question", "expected_answer", "response"}),
+    "final": _FINAL,
     "user_askmind": frozenset({"ori_question", "hidden_info", "checklist", "conversation", "response"}),
     "user_overconfidence": frozenset({"checklist", "response"}),
+    # v2 only: AskBench's strict protocol (spec §2.5, §2.9)
+    "turn_askmind_strict": _TURN,
+    "turn_overconfidence_strict": _TURN,
+    "final_strict": _FINAL,
 }
+_STRICT = frozenset({"turn_askmind_strict", "turn_overconfidence_strict", "final_strict"})
+#: The templates each prompt set holds; a set is versioned as a whole (``JudgeConfig.prompt_version``).
+VERSIONS: dict[str, frozenset[str]] = {
+    "v1": frozenset(PLACEHOLDERS) - _STRICT,
+    "v2": frozenset(PLACEHOLDERS),
+}
+DEFAULT_VERSION = "v2"
+
+
+def has_template(name: str, version: str) -> bool:
+    """Whether prompt set ``version`` holds template ``name`` (v1 has no strict templates)."""
+    return name in VERSIONS.get(version, frozenset())
 
 
 @cache
@@ -44,6 +64,10 @@ def load_template(name: str, version: str = "v1") -> str:
     """The text of ``prompts/<name>_<version>.txt``, checked against its documented placeholders."""
     if name not in PLACEHOLDERS:
         raise RubricError(f"unknown judge prompt {name!r}; known: {sorted(PLACEHOLDERS)}")
+    if version not in VERSIONS:
+        raise RubricError(f"unknown judge prompt set {version!r}; known: {sorted(VERSIONS)}")
+    if name not in VERSIONS[version]:
+        raise RubricError(f"judge prompt set {version!r} has no template {name!r}")
     resource = resources.files("askrl.judge.prompts") / f"{name}_{version}.txt"
     try:
         text = resource.read_text(encoding="utf-8")
@@ -82,5 +106,7 @@ def prompt_hash(name: str, version: str = "v1") -> str:
 
 
 def prompt_hashes(version: str = "v1") -> dict[str, str]:
-    """``{name: hash}`` of every template at ``version``, for run logs and results files."""
-    return {name: prompt_hash(name, version) for name in sorted(PLACEHOLDERS)}
+    """``{name: hash}`` of every template of prompt set ``version``, for run logs and results files."""
+    if version not in VERSIONS:
+        raise RubricError(f"unknown judge prompt set {version!r}; known: {sorted(VERSIONS)}")
+    return {name: prompt_hash(name, version) for name in sorted(VERSIONS[version])}

@@ -119,6 +119,15 @@ def final_answer_text(text: str) -> str:
     return text
 
 
+_HEDGE = re.compile(r"\b(or|either|otherwise)\b", re.IGNORECASE)
+
+
+def is_hedged(answer: str) -> bool:
+    """Whether a committed answer offers alternatives ("A or B", "either ... or", "otherwise"): the strict
+    protocol grades such an answer wrong even when one alternative matches (spec §2.5)."""
+    return bool(_HEDGE.search(answer))
+
+
 def normalise_answer(text: str) -> str:
     """Lowercase, no TeX wrappers or ``$``, no surrounding brackets/punctuation, single spaces."""
     s = text.lower().replace("$", "").replace("\\text{", "").replace("\\mathrm{", "")

@@ -59,12 +59,14 @@ class _Strict(BaseModel):
 
 
 class TurnVerdict(_Strict):
-    """Verdict on a non-final assistant turn, graded against the checklist (the paper's r_t).
+    """Verdict on a non-final assistant turn, graded against the checklist (the paper's r_t; prompt set v1).
 
     ``hits[i]`` is true when the turn targets checklist item i (AskMind: explicitly asks about it;
     AskOverconfidence: explicitly corrects or questions that misleading claim). ``answered_final`` is true when
     the turn commits to a final answer while information is missing (or doubles down on a false premise).
     The checklist length is checked by ``JudgeRequest``-aware validation (``check_hits_length``).
+    v1 cannot say "a final answer, and nothing was missing": ``is_final_answer`` and ``facts_missing`` both read
+    ``answered_final``, so a timely answer graded with v1 stays an asking turn (``TurnVerdictV2`` fixes this).
     """
 
     answered_final: StrictBool
@@ -72,11 +74,54 @@ class TurnVerdict(_Strict):
     irrelevant_or_redundant: StrictBool = False
     notes: list[StrictStr] = []
 
+    @property
+    def is_final_answer(self) -> bool:
+        return self.answered_final
+
+    @property
+    def facts_missing(self) -> bool:
+        return self.answered_final
+
+
+class TurnVerdictV2(_Strict):
+    """Verdict on a non-final assistant turn (prompt set v2): reasoning first, then "is it a final answer" and
+    "were facts still missing" reported separately, then the checklist hits.
+
+    Field order is the order a schema-constrained judge writes them in, so it reasons before it decides.
+    ``is_final_answer``: the message commits to an answer (strict prompts: any solving attempt, even alongside a
+    question). ``facts_missing``: when it was written, some checklist item was neither in the conversation nor
+    resolved (AskOverconfidence: some misleading claim was still uncorrected). ``answered_final`` (the v1 name)
+    is the premature case: a final answer while facts were missing.
+    """
+
+    reasoning: StrictStr
+    is_final_answer: StrictBool
+    facts_missing: StrictBool
+    hits: list[StrictBool]
+    notes: list[StrictStr] = []
+
+    @property
+    def answered_final(self) -> bool:
+        return self.is_final_answer and self.facts_missing
+
 
 class FinalVerdict(_Strict):
-    """Verdict on the final assistant turn (the paper's r_T)."""
+    """Verdict on the final assistant turn (the paper's r_T; prompt set v1)."""
 
     decision: Literal["still_asking", "wrong", "correct"]
+
+
+class FinalVerdictV2(_Strict):
+    """Verdict on the final assistant turn (prompt set v2): a short reasoning first, then the decision."""
+
+    reasoning: StrictStr
+    decision: Literal["still_asking", "wrong", "correct"]
+
+
+#: Either version of a verdict; code below the judge reads only the shared names (``hits``, ``is_final_answer``,
+#: ``facts_missing``, ``answered_final``, ``decision``).
+AnyTurnVerdict = TurnVerdict | TurnVerdictV2
+AnyFinalVerdict = FinalVerdict | FinalVerdictV2
 
 
 class UserReply(_Strict):
@@ -91,7 +136,7 @@ class UserReply(_Strict):
         return self
 
 
-def check_hits_length(verdict: TurnVerdict, checklist_len: int) -> None:
+def check_hits_length(verdict: AnyTurnVerdict, checklist_len: int) -> None:
     """Raise ``ValueError`` when ``hits`` does not have one entry per checklist item (a schema mismatch)."""
     if len(verdict.hits) != checklist_len:
         raise ValueError(f"hits has {len(verdict.hits)} entries, the checklist has {checklist_len}")
@@ -127,6 +172,9 @@ class JudgeRequest:
     resolved: tuple[int, ...] = ()
     is_final_turn: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+    """AskBench's strict protocol (spec §2.9): any solving attempt is a final answer, a hedged answer is wrong
+    (the v2 ``*_strict`` prompts; v1 has none and grades as usual)."""
 
     @property
     def question(self) -> str:
@@ -140,11 +188,11 @@ class Judge(Protocol):
 
     name: str
 
-    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[AnyTurnVerdict]:
         """Grade a non-final turn against the checklist."""
         ...
 
-    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[AnyFinalVerdict]:
         """Grade a final turn against the expected answer."""
         ...
 

@@ -1,8 +1,9 @@
 """Turn a judge's raw reply into a validated verdict, or say exactly why it cannot.
 
 Who uses it: ``JudgeClient`` after every successful HTTP attempt; tests table-test it directly.
-Extraction is tolerant (spec §2.4, fixing §7.2): the whole reply if it is a JSON object, else the first
-```` ```json ```` fenced block, else the first balanced ``{...}`` that parses. Validation is strict: the pydantic
+Extraction is tolerant (spec §2.4, fixing §7.2): the whole reply if it is a JSON object, else the LAST
+```` ```json ```` fenced block holding one, else the last top-level balanced ``{...}`` that parses (a judge that
+echoes the prompt's example before its verdict is graded on the verdict). Validation is strict: the pydantic
 schema's strict types (``"false"`` is never a boolean), then an optional caller check (e.g. ``len(hits)``).
 
 How it fails: ``JudgeParseError`` when no JSON object can be found, ``JudgeSchemaError`` when one is found but
@@ -37,37 +38,55 @@ def truncate(text: str, limit: int = C.RAW_TRUNCATE_CHARS) -> str:
 
 
 def extract_json_object(text: str) -> Any:
-    """The first JSON value the reply holds, preferring an object.
+    """The JSON value the reply holds, preferring its LAST object (a judge that echoes the prompt's example
+    object before its own verdict is graded on its verdict).
 
-    Order: the whole stripped text; each fenced block; each ``{`` position (``raw_decode``, so the first
-    balanced object that parses wins, braces inside strings included). Returns a non-dict JSON value only when
-    it is the whole reply or a whole fenced block (the caller reports it as a schema mismatch).
+    Order: the whole stripped text; else the last fenced block holding an object; else the last top-level
+    balanced object in free text (``raw_decode`` at each ``{``; an object's nested braces are skipped, braces
+    inside strings included). Returns a non-dict JSON value only when it is the whole reply or a whole fenced
+    block and no object was found (the caller reports it as a schema mismatch).
 
     Raises:
         JudgeParseError: no JSON could be decoded.
     """
     stripped = text.strip()
-    candidates = [stripped] + [m.group(1).strip() for m in _FENCE.finditer(text)]
-    fallback: Any = None
-    found = False
-    for candidate in candidates:
+    try:
+        whole = json.loads(stripped)
+    except ValueError:
+        whole, whole_ok = None, False
+    else:
+        whole_ok = True
+        if isinstance(whole, dict):
+            return whole
+    fallback: Any = whole
+    found = whole_ok
+    last_fenced: dict[str, Any] | None = None
+    for match in _FENCE.finditer(text):
         try:
-            value = json.loads(candidate)
+            value = json.loads(match.group(1).strip())
         except ValueError:
             continue
         if isinstance(value, dict):
-            return value
-        if not found:
+            last_fenced = value
+        elif not found:
             fallback, found = value, True
+    if last_fenced is not None:
+        return last_fenced
+    last_free: dict[str, Any] | None = None
     start, tries = text.find("{"), 0
     while start != -1 and tries < _MAX_SCAN_STARTS:
         try:
-            value, _ = _DECODER.raw_decode(text, start)
+            value, end = _DECODER.raw_decode(text, start)
         except ValueError:
-            value = None
+            value, end = None, start + 1
         if isinstance(value, dict):
-            return value
-        start, tries = text.find("{", start + 1), tries + 1
+            last_free = value
+            start = text.find("{", end)  # past this object: its nested objects are not candidates
+        else:
+            start = text.find("{", start + 1)
+        tries += 1
+    if last_free is not None:
+        return last_free
     if found:
         return fallback
     raise JudgeParseError("no JSON object in the judge reply", raw=truncate(text))

@@ -36,7 +36,9 @@ OVERCONFIDENCE = JudgeRequest(
 def judge_for(*base_urls: str) -> LLMJudge:
     endpoints = [EndpointConfig(name=f"ep{i}", base_url=u, model="judge") for i, u in enumerate(base_urls)]
     retry = RetryConfig(initial_delay_s=0.001, max_delay_s=0.005)
-    judge = build_judge(JudgeConfig(backend="llm", client=JudgeClientConfig(endpoints=endpoints, retry=retry)))
+    # prompt set v1: these tests pin v1's wording (v2 is tested in tests/integration/reward/test_prompts_v2.py)
+    client = JudgeClientConfig(endpoints=endpoints, retry=retry)
+    judge = build_judge(JudgeConfig(backend="llm", client=client, prompt_version="v1"))
     assert isinstance(judge, LLMJudge)
     return judge
 

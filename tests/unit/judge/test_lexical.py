@@ -11,7 +11,7 @@ import pytest
 
 from askrl.judge.config import LexicalConfig
 from askrl.judge.lexical import ACCEPT_CORRECTION, KEEP_POSITION, NOTHING_TO_ADD, LexicalJudge
-from askrl.judge.types import JudgeRequest, Turn
+from askrl.judge.types import FinalVerdict, FinalVerdictV2, JudgeRequest, Turn, TurnVerdict, TurnVerdictV2
 
 ASKMIND = JudgeRequest(
     task="askmind",
@@ -46,9 +46,11 @@ async def test_askmind_question_hits_the_items_it_asks_about(judge: LexicalJudge
     result = await judge.grade_turn(with_response(ASKMIND, "How many apples does Tom have at the start?"))
     assert result.ok and result.endpoint == "lexical"
     assert result.verdict is not None
+    assert isinstance(result.verdict, TurnVerdictV2)  # the default prompt set is v2
     assert result.verdict.hits == [True, False]
-    assert result.verdict.answered_final is False
-    assert result.verdict.irrelevant_or_redundant is False
+    assert result.verdict.is_final_answer is False and result.verdict.answered_final is False
+    assert result.verdict.facts_missing is True  # nothing was supplied yet
+    assert result.verdict.reasoning.startswith("lexical:")
     assert len(result.verdict.notes) == 2
 
 
@@ -71,10 +73,10 @@ async def test_premature_final_answer_is_flagged(judge: LexicalJudge) -> None:
     assert result.verdict.hits == [False, False]
 
 
-async def test_asking_only_about_resolved_items_is_redundant(judge: LexicalJudge) -> None:
+async def test_asking_only_about_resolved_items_is_redundant() -> None:
     request = with_response(ASKMIND, "How many apples does Tom have at the start?", resolved=(0,))
-    result = await judge.grade_turn(request)
-    assert result.verdict is not None
+    result = await LexicalJudge(LexicalConfig(), prompt_version="v1").grade_turn(request)
+    assert isinstance(result.verdict, TurnVerdict)
     assert result.verdict.hits == [True, False]
     assert result.verdict.irrelevant_or_redundant is True
 
@@ -145,3 +147,68 @@ async def test_metrics_are_labelled_lexical_and_count_calls(judge: LexicalJudge)
     assert metrics["judge/calls"] == 2.0
     assert metrics["judge/failures"] == 0.0
     assert judge.metrics()["judge/calls"] == 0.0
+
+
+async def test_a_turn_that_both_asks_and_answers_is_final_only_in_strict_mode(judge: LexicalJudge) -> None:
+    response = "How many apples does Tom have at the start? If it is 7, the answer is 4."
+    loose = await judge.grade_turn(with_response(ASKMIND, response))
+    strict = await judge.grade_turn(with_response(ASKMIND, response, strict=True))
+    assert isinstance(loose.verdict, TurnVerdictV2) and isinstance(strict.verdict, TurnVerdictV2)
+    # the question still hits its item either way
+    assert loose.verdict.hits == strict.verdict.hits == [True, False]
+    assert loose.verdict.is_final_answer is False  # a question that sketches the answer is not final
+    assert strict.verdict.is_final_answer is True  # strict: any solving attempt is final
+    assert strict.verdict.facts_missing is True and strict.verdict.answered_final is True
+    v1 = await LexicalJudge(prompt_version="v1").grade_turn(with_response(ASKMIND, response))
+    assert isinstance(v1.verdict, TurnVerdict) and v1.verdict.answered_final is False
+
+
+async def test_a_hit_exactly_at_the_threshold_counts() -> None:
+    # item 1's distinctive words are {car, price}: a question naming one of them overlaps exactly 0.5
+    request = with_response(ASKMIND, "Which car do you mean?", checklist=("car price", "bike colour"))
+    at = await LexicalJudge(LexicalConfig(hit_threshold=0.5)).grade_turn(request)
+    above = await LexicalJudge(LexicalConfig(hit_threshold=0.51)).grade_turn(request)
+    assert at.verdict is not None and at.verdict.notes[0] == "item 1: overlap 0.50"
+    assert at.verdict.hits == [True, False]
+    assert above.verdict is not None and above.verdict.hits == [False, False]
+
+
+async def test_facts_are_not_missing_once_the_user_supplied_them(judge: LexicalJudge) -> None:
+    history = (
+        ASKMIND.history[0],
+        Turn("assistant", "How many apples does Tom have at the start, and how many does he give to Ann?"),
+        Turn("user", "He starts with 7 and gives 3 to Ann."),
+    )
+    result = await judge.grade_turn(with_response(ASKMIND, "The answer is 4.", history=history))
+    assert isinstance(result.verdict, TurnVerdictV2)
+    assert result.verdict.is_final_answer is True and result.verdict.facts_missing is False
+    assert result.verdict.answered_final is False  # a timely answer, not a premature one
+    partly = (history[0], history[1], Turn("user", "He starts with 7."))
+    premature = await judge.grade_turn(with_response(ASKMIND, "The answer is 4.", history=partly))
+    assert isinstance(premature.verdict, TurnVerdictV2) and premature.verdict.facts_missing is True
+
+
+async def test_overconfidence_facts_missing_until_every_claim_is_corrected(judge: LexicalJudge) -> None:
+    corrected = "Actually, water does not boil at 50 degrees Celsius at sea level; it is 100. The answer is 10 min."
+    ok = await judge.grade_turn(with_response(OVERCONFIDENCE, corrected))
+    repeat = await judge.grade_turn(with_response(OVERCONFIDENCE, "Since water boils at 50, the answer is 5 minutes."))
+    assert isinstance(ok.verdict, TurnVerdictV2) and isinstance(repeat.verdict, TurnVerdictV2)
+    assert ok.verdict.is_final_answer and not ok.verdict.facts_missing
+    assert repeat.verdict.is_final_answer and repeat.verdict.facts_missing and repeat.verdict.hits == [False]
+
+
+@pytest.mark.parametrize(
+    ("response", "loose", "strict"),
+    [("Final Answer: 4 or 5", "correct", "wrong"), ("Final Answer: either 4 or 3", "correct", "wrong")],
+)
+async def test_strict_grades_hedged_answers_wrong(judge: LexicalJudge, response: str, loose: str, strict: str) -> None:
+    request = with_response(ASKMIND, response, is_final_turn=True)
+    got_loose = await judge.grade_final(request)
+    got_strict = await judge.grade_final(dataclasses.replace(request, strict=True))
+    assert isinstance(got_strict.verdict, FinalVerdictV2) and got_strict.verdict.decision == strict
+    assert got_loose.verdict is not None and got_loose.verdict.decision == loose
+
+
+async def test_v1_final_verdict_model() -> None:
+    result = await LexicalJudge(prompt_version="v1").grade_final(with_response(ASKMIND, "The answer is 4."))
+    assert isinstance(result.verdict, FinalVerdict) and result.verdict.decision == "correct"

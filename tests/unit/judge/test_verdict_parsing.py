@@ -1,4 +1,4 @@
-"""Verdict extraction (whole reply, fenced block, first balanced object) and strict validation (no fakes).
+"""Verdict extraction (whole reply, last fenced block, last balanced object) and strict validation (no fakes).
 
 Covers spec §7.2: a string "false" is never a boolean, a list is not an object, unknown enums and wrong hit
 counts are schema mismatches, not truthy values.
@@ -90,8 +90,21 @@ def test_extra_keys_are_ignored() -> None:
     assert parse_verdict('{"decision": "wrong", "confidence": 0.3}', FinalVerdict).decision == "wrong"
 
 
-def test_extract_returns_first_parseable_object() -> None:
-    assert extract_json_object('a {"x": 1} b {"y": 2}') == {"x": 1}
+def test_extract_returns_last_parseable_object() -> None:
+    assert extract_json_object('a {"x": 1} b {"y": 2}') == {"y": 2}
+    # an object's nested objects are not candidates of their own
+    assert extract_json_object('a {"x": 1} b {"y": {"z": 3}} c') == {"y": {"z": 3}}
+
+
+def test_echoed_example_before_the_verdict_is_not_the_verdict() -> None:
+    # a judge without a schema repeats the prompt's example object, then gives its own verdict
+    echoed = (
+        'The format is {"reasoning": "...", "decision": "correct"}.\n'
+        'Reasoning: the answer is 12, expected 13.\n{"reasoning": "12 is not 13", "decision": "wrong"}'
+    )
+    assert parse_verdict(echoed, FinalVerdict).decision == "wrong"
+    fenced = '```json\n{"decision": "correct"}\n```\nMy verdict:\n```json\n{"decision": "still_asking"}\n```'
+    assert parse_verdict(fenced, FinalVerdict).decision == "still_asking"
 
 
 def test_truncate_marks_cut_text() -> None:
