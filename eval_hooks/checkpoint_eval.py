@@ -52,11 +52,13 @@ class EvalPlan:
     """Everything a checkpoint evaluation needs, as plain values (no DictConfig crosses into the worker)."""
 
     run_dir: Path
-    suites: dict[str, SuiteSettings]
+    suites: list[SuiteSettings]
     judge_args: list[str]
     strict: bool = False
     attempts: int = 1
     concurrency: int | None = None
+    max_turns: int = 3
+    max_tokens: int | None = None
     data_dir: str | None = None
     gpus: str | None = None
     timeout_s: float = 4 * 3600.0
@@ -67,11 +69,13 @@ class EvalPlan:
     def from_settings(cls, settings: EvalSettings, *, training_judge: Mapping[str, Any], run_dir: str | Path) -> EvalPlan:
         return cls(
             run_dir=Path(run_dir),
-            suites=dict(settings.suites),
+            suites=list(settings.suites),
             judge_args=judge_cli_args(settings.judge, training_judge),
             strict=settings.strict,
             attempts=settings.attempts,
             concurrency=settings.concurrency,
+            max_turns=settings.max_turns,
+            max_tokens=settings.max_tokens,
             data_dir=settings.data_dir,
             gpus=settings.gpus,
             timeout_s=settings.timeout_s,
@@ -96,7 +100,9 @@ def evaluator_command(plan: EvalPlan, *, suites: list[str], limit: int | None, m
         cmd += ["--attempts", str(plan.attempts)]
     if plan.concurrency is not None:
         cmd += ["--concurrency", str(plan.concurrency)]
-    return cmd + ["--out", str(out)]
+    if plan.max_tokens is not None:
+        cmd += ["--max-tokens", str(plan.max_tokens)]
+    return cmd + ["--max-turns", str(plan.max_turns), "--no-progress", "--out", str(out)]
 
 
 def _kill_group(proc: subprocess.Popen, grace_s: float = 20.0) -> None:
@@ -141,28 +147,38 @@ def run_child(cmd: list[str], *, log: Path, deadline: float, stop: threading.Eve
 
 
 def run_evaluator(plan: EvalPlan, *, step: int, model_url: str, model_name: str | None, stop: threading.Event,
-                  deadline: float | None = None) -> dict[str, dict[str, float]]:
-    """Run every suite group against ``model_url`` into ``eval/global_step_N``; return the numeric summary.
+                  deadline: float | None = None, time_each_suite: bool = False) -> dict[str, dict[str, float]]:
+    """Run the plan's suites against ``model_url`` into ``eval/global_step_N``; return the numeric summary.
 
-    Suites with different ``limit`` run as separate evaluator invocations over the same folder; their summaries
-    are combined into one ``summary.json``.
+    Suites with different ``limit`` run as separate evaluator invocations over the same folder (``--limit`` is per
+    invocation); with ``time_each_suite`` every suite runs on its own and gets a ``wall_s`` metric (the ``rollout``
+    backend, where training waits for it). Several invocations' summaries are combined into one ``summary.json``.
     """
     out = step_dir(plan.run_dir, step)
     out.mkdir(parents=True, exist_ok=True)
     deadline = deadline if deadline is not None else time.monotonic() + plan.timeout_s
-    combined: dict[str, Any] = {}
     groups = suite_groups(plan.suites)
+    if time_each_suite:
+        groups = [([name], limit) for names, limit in groups for name in names]
+    combined: dict[str, Any] = {}
+    walls: dict[str, float] = {}
     for names, limit in groups:
         cmd = evaluator_command(plan, suites=names, limit=limit, model_url=model_url, model_name=model_name, out=out)
+        started = time.monotonic()
         run_child(cmd, log=out / "evaluator.log", deadline=deadline, stop=stop, what=f"evaluator ({','.join(names)})")
         summary = json.loads((out / "summary.json").read_text())
-        combined.update({name: summary[name] for name in names if name in summary})
         missing = [name for name in names if name not in summary]
         if missing:
             raise EvalStepError(f"evaluator wrote no summary for suites {missing} in {out / 'summary.json'}")
+        combined.update({name: summary[name] for name in names})
+        if time_each_suite:
+            walls[names[0]] = time.monotonic() - started
     if len(groups) > 1:
         (out / "summary.json").write_text(json.dumps(combined, indent=2) + "\n")
-    return numeric_suites(combined)
+    suites = numeric_suites(combined)
+    for name, wall_s in walls.items():
+        suites[name]["wall_s"] = wall_s
+    return suites
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -10,7 +10,7 @@ Backends (``backend``; None picks one):
 - ``rollout``: evaluate against the live rollout servers right after the weight sync of an evaluation step; no
   merge, no extra GPUs; training waits. The default when nothing is set aside.
 
-    settings = EvalSettings.model_validate({"suites": {"askmind": {"limit": 4}}, "every": 2})
+    settings = EvalSettings.model_validate({"suites": [{"name": "askmind", "limit": 4}, "calibration"], "every": 2})
     settings.resolved_backend()                  # "rollout"
     settings.is_eval_step(40, save_freq=20, total_steps=500)   # True: every 2nd save
     judge_cli_args(settings.judge, training_judge={"backend": "lexical"})   # ["--judge", "lexical"]
@@ -22,11 +22,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from askrl.errors import ConfigError
-
-_SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Block(BaseModel):
@@ -34,8 +32,10 @@ class _Block(BaseModel):
 
 
 class SuiteSettings(_Block):
-    """One evaluator suite (``python -m eval_hooks.run --suite NAME``)."""
+    """One evaluator suite (``python -m eval_hooks.run --suite NAME``); a bare name in YAML means no limit."""
 
+    name: str
+    """Suite name (``eval_hooks.suites.SUITES``: askmind, overconfidence, calibration, math500, ...)."""
     limit: int | None = Field(None, ge=1)
     """Items evaluated per checkpoint; None: the whole suite (the paper's setting)."""
 
@@ -70,8 +70,8 @@ class AlertSettings(_Block):
 class EvalSettings(_Block):
     """The ``askrl.eval`` block (see ``askrl/config/askrl.yaml`` for every key)."""
 
-    suites: dict[str, SuiteSettings] = {}
-    """Suite name -> settings; empty: checkpoints are not evaluated."""
+    suites: list[SuiteSettings] = []
+    """Suites to run (a list, so a profile replaces a recipe's list instead of merging into it); empty: none."""
     every: int = Field(1, ge=1)
     """Evaluate every k-th checkpoint save (the last step's save always)."""
     backend: Literal["serve", "rollout"] | None = None
@@ -87,7 +87,11 @@ class EvalSettings(_Block):
     attempts: int = Field(1, ge=1)
     """Samples per item (``--attempts``)."""
     concurrency: int | None = Field(None, ge=1)
-    """Requests in flight to the candidate (``--concurrency``); None: the evaluator's default."""
+    """Requests in flight per endpoint (``--concurrency``); None: the evaluator's default."""
+    max_turns: int = Field(3, ge=1)
+    """Assistant turns per AskBench dialogue (``--max-turns``; the paper: 3)."""
+    max_tokens: int | None = Field(None, ge=1)
+    """Candidate tokens per reply (``--max-tokens``); None: the evaluator's default (the paper's setting)."""
     data_dir: str | None = None
     """AskBench data folder (``--data-dir``); None: ``$ASKRL_DATA_DIR`` or the hub, as in ``askrl.data``."""
     timeout_s: float = Field(4 * 3600.0, gt=0)
@@ -98,11 +102,23 @@ class EvalSettings(_Block):
     """When training ends, wait at most this long for pending evaluations (the last checkpoint's included)."""
     alert: AlertSettings = AlertSettings()
 
+    @field_validator("suites", mode="before")
+    @classmethod
+    def _bare_names(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> EvalSettings:
-        bad = [name for name in self.suites if not _SUITE_NAME.match(name)]
+        from eval_hooks.suites import SUITES
+
+        names = [s.name for s in self.suites]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"askrl.eval.suites: each suite once, got {names}")
+        bad = [name for name in names if name not in SUITES]
         if bad:
-            raise ConfigError(f"askrl.eval.suites: names {bad} must be snake_case suite names (askmind, calibration, ...)")
+            raise ConfigError(f"askrl.eval.suites: unknown suites {bad}; known: {', '.join(SUITES)}")
         if self.gpus is not None and not re.fullmatch(r"\d+(,\d+)*", self.gpus):
             raise ConfigError(f"askrl.eval.gpus={self.gpus!r} must be a comma-separated list of GPU ids, e.g. '8,9'")
         if self.backend == "rollout" and self.gpus is not None:
@@ -148,9 +164,9 @@ def judge_cli_args(judge: EvalJudgeSettings, training_judge: Mapping[str, Any]) 
     return args + (["--judge-model", model] if model else [])
 
 
-def suite_groups(suites: Mapping[str, SuiteSettings]) -> list[tuple[list[str], int | None]]:
+def suite_groups(suites: list[SuiteSettings]) -> list[tuple[list[str], int | None]]:
     """Suites grouped by ``limit`` (the evaluator's ``--limit`` applies to a whole invocation), in config order."""
     groups: dict[int | None, list[str]] = {}
-    for name, suite in suites.items():
-        groups.setdefault(suite.limit, []).append(name)
+    for suite in suites:
+        groups.setdefault(suite.limit, []).append(suite.name)
     return [(names, limit) for limit, names in groups.items()]
