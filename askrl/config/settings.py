@@ -1,6 +1,6 @@
 """The typed ``askrl:`` block of the composed training config (see ``askrl/config/askrl.yaml`` for each key).
 
-Parsed once in the driver by ``askrl.train``; code below the entry point receives these models, never a DictConfig.
+Parsed once in the driver by ``askrl.train.resolve``; code below the entry point receives these models, never a DictConfig.
 ``rollout``, ``judge`` and ``reward`` are validated by their owners' models (``askrl.rollout.config``), so a typo in
 ``askrl.judge.client.endpoints`` fails here, before Ray starts, naming the key.
 """
@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from askrl.errors import ConfigError
+from eval_hooks.config import EvalSettings
 
 
 class _Block(BaseModel):
@@ -45,6 +46,10 @@ class CpuSizes(_Block):
     """Per-turn generation cap of the clarify loop on CPU."""
     overlong_buffer_tokens: int = Field(96, ge=1)
     """The overlong penalty's buffer on CPU (recipes that enable the penalty size it for 8k-token budgets)."""
+    eval_suites: list[Any] = [{"name": "askmind", "limit": 2}]
+    """What profile=cpu evaluates per evaluation save (``askrl.eval.suites``); [] for none."""
+    eval_max_tokens: int = Field(48, ge=1)
+    """Candidate tokens per reply in CPU evaluations (``askrl.eval.max_tokens``)."""
 
 
 class AskrlSettings(_Block):
@@ -56,6 +61,8 @@ class AskrlSettings(_Block):
     """Offline model (``askrl.models``) that ``profile=cpu`` trains unless ``actor_rollout_ref.model.path`` is set."""
     dry_run: bool = False
     """Print the resolved config and exit before Ray starts."""
+    verbose: bool = False
+    """Print Ray's, VERL's and the libraries' output on the console, as VERL does (default: to ``<run dir>/logs/``)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Level of askrl's loggers here and in every Ray worker."""
     task: Literal["askmind", "overconfidence"] | None = None
@@ -69,6 +76,8 @@ class AskrlSettings(_Block):
     """Apply ``profile=cpu`` by itself on a machine without a GPU when no profile is chosen."""
     tracking: TrackingSettings = TrackingSettings()
     cpu: CpuSizes = CpuSizes()
+    eval: EvalSettings = EvalSettings()
+    """Checkpoint evaluation (``eval_hooks.config``): suites, every k-th save, backend, judge, alerts."""
     rollout: dict[str, Any] = {}
     judge: dict[str, Any] = {}
     reward: dict[str, Any] = {}

@@ -9,7 +9,8 @@ steps it also decodes a few conversations into a wandb table (when wandb is acti
 
 It is installed under VERL's trainer name ``sync`` in the TaskRunner process only (``askrl.trainer.task_runner``), so every
 ``trainer_mode == "sync"`` branch of VERL still applies (a new mode name would silently switch to async semantics).
-Metric problems never stop training: they are logged and skipped.
+Metric problems never stop training: they are logged and skipped. Checkpoint evaluation (merge, serve, evaluate,
+log; :mod:`eval_hooks.trainer_hooks`) is mixed in.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from askrl import _verl
-from askrl.trainer.tracking import conversation_rows, step_metrics
+from askrl.trainer.tracking import append_step_metrics, conversation_rows, step_metrics
+from eval_hooks.trainer_hooks import CheckpointEvalHooks
 
 logger = logging.getLogger(__name__)
 
 
-class AskTrainerSync(_verl.PPOTrainerSync):  # type: ignore[misc,name-defined]
+class AskTrainerSync(CheckpointEvalHooks, _verl.PPOTrainerSync):  # type: ignore[misc,name-defined]
     """``PPOTrainerSync`` that also logs askrl's per-step metrics and sample conversations."""
 
     def _compute_metrics(self, batch: Any, metrics: dict, timing_raw: dict, global_steps: int, epoch: int) -> None:
@@ -34,6 +36,10 @@ class AskTrainerSync(_verl.PPOTrainerSync):  # type: ignore[misc,name-defined]
             self._askrl_metrics(batch, metrics, global_steps)
         except Exception:  # metrics are a report, never a reason to lose a training run
             logger.exception("askrl step metrics failed at step %d; training continues", global_steps)
+        try:  # the run's local record (console progress, summary, askrl.report): VERL's metrics plus askrl's
+            append_step_metrics(self.config.trainer.default_local_dir, step=global_steps, metrics=metrics)
+        except OSError:
+            logger.exception("could not append step %d to metrics.jsonl; training continues", global_steps)
 
     def _askrl_metrics(self, batch: Any, metrics: dict, global_steps: int) -> None:
         import transfer_queue as tq
