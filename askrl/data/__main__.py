@@ -9,6 +9,10 @@ PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked. Pa
 
 ``python -m askrl.data prepare --task askmind|overconfidence --input PATH|NAME|hf --out DIR [--val-frac F]
 [--mode online|offline]``: writes ``DIR/train.parquet`` (and ``val.parquet``) and prints a JSON summary.
+
+``python -m askrl.data build --task askmind|overconfidence --input QA.jsonl|hf:NAME[:split] --out DIR
+--llm-url URL[,URL...] [--llm-model N] [--limit K] ...``: builds records from a QA set with an LLM, through quality
+gates (``askrl.data.build``; flags in ``askrl/data/build/cli.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from askrl.data.build import cli as build_cli
 from askrl.data.loading import LoadedFile, load_records, record_files
 from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
@@ -91,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--val-frac", type=float, default=0.0)
     prep.add_argument("--mode", choices=["online", "offline"], default="online")
     prep.add_argument("--seed", type=int, default=0)
+    build_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "build":
+        return build_cli.run(args)
     if args.command == "prepare":
         try:
             result = prepare_parquet(

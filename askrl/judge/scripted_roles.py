@@ -11,6 +11,9 @@ gets the v2 verdict (reasoning first, ``is_final_answer``/``facts_missing``), an
 with ``<grading_mode>strict</grading_mode>`` is graded under AskBench's strict protocol. The parsed request keeps
 the conversation's user messages, so "facts still missing" follows what the user already supplied.
 
+A prompt with a ``<build_step>NAME</build_step>`` line (the data builder's, ``askrl/data/build/prompts``) is
+answered by the generator role, ``scripted_generator.py``.
+
     kind, content = await role_reply(body["messages"], body.get("response_format"))
 """
 
@@ -22,9 +25,10 @@ from typing import Any, Literal
 
 from askrl.judge import text_cues as cues
 from askrl.judge.lexical import LexicalJudge
+from askrl.judge.scripted_generator import build_step, generator_reply
 from askrl.judge.types import JudgeRequest, Turn
 
-Role = Literal["judge_turn", "judge_final", "user", "policy", "eval_arbiter", "eval_rubric"]
+Role = Literal["judge_turn", "judge_final", "user", "policy", "eval_arbiter", "eval_rubric", "generator"]
 
 _SCHEMA_ROLE: dict[str, Role] = {
     "TurnVerdict": "judge_turn",
@@ -137,6 +141,9 @@ async def role_reply(messages: list[dict[str, Any]], response_format: dict[str, 
         RuntimeError: the lexical judge could not grade a final answer (the server answers 500).
     """
     text = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") in ("user", "system"))
+    step = build_step(text)  # the data builder's steps (askrl/judge/scripted_generator.py)
+    if step is not None:
+        return "generator", generator_reply(step, text)
     eval_role = _eval_role(text, response_format)
     if eval_role is not None:
         return eval_role, await _eval_reply(eval_role, text)

@@ -1,0 +1,1 @@
+"""Versioned prompt templates of the data builder (``<name>_<version>.txt``; never edit a released file)."""
