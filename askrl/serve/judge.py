@@ -135,9 +135,8 @@ def serve_judge(args: argparse.Namespace) -> int:
                     p.kill()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m askrl.serve", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="what", required=True)
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The ``judge`` subcommand of ``python -m askrl.serve``."""
     judge = sub.add_parser("judge", help="start vLLM judge servers and wait until they are healthy")
     judge.add_argument("--model", required=True, help="HF model id or local path of the judge")
     judge.add_argument("--gpus", required=True, help="GPU ids, e.g. 0,1 or 0-3")
@@ -149,14 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     judge.add_argument("--log-dir", default="logs/judge")
     judge.add_argument("--detach", action="store_true", help="return once healthy and leave the servers running")
     judge.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: extra vLLM arguments")
-    args = parser.parse_args(argv)
+    judge.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
     args.vllm_args = [a for a in args.vllm_args if a != "--"]
     try:
         return serve_judge(args)
     except ConfigError as err:
         print(f"serve: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from askrl.serve import main
+
+sys.exit(main())
