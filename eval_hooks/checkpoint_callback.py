@@ -47,7 +47,11 @@ _STEP_DIR = re.compile(r"^global_step_(\d+)$")
 
 
 def eval_metrics(record: EvalRecord) -> dict[str, float]:
-    """The wandb/console keys of one finished evaluation (``eval/<suite>/<metric>``, ``eval/global_step``)."""
+    """The wandb/console keys of one finished evaluation (``eval/<suite>/<metric>``, ``eval/global_step``).
+
+    A skipped evaluation has no metrics (its history line and log line say why)."""
+    if record.status == "skipped":
+        return {}
     metrics: dict[str, float] = {STEP_METRIC: float(record.global_step)}
     if record.status == "failed":
         metrics["eval/failed"] = 1.0
@@ -181,11 +185,14 @@ class CheckpointEvalCallback(ProvenanceCallback):
 
     def _record_now(self, record: EvalRecord) -> None:
         self.history.append(record)
-        self._to_log.append(record)
+        self._queue_for_log([record])
+
+    def _queue_for_log(self, records: list[EvalRecord]) -> None:
+        self._to_log.extend(r for r in records if r.status != "skipped")
 
     def _collect(self) -> None:
         if self._worker is not None:
-            self._to_log.extend(self._worker.drain())
+            self._queue_for_log(self._worker.drain())
 
     def _evaluate_rollout(self, trainer: Any, step: int) -> EvalRecord:
         from eval_hooks.checkpoint_eval import run_evaluator

@@ -99,6 +99,11 @@ class EvalHistory:
         line = json.dumps(asdict(record), ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_file() and self.path.stat().st_size:
+                with self.path.open("rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    if existing.read(1) != b"\n":  # a line cut by a kill: end it, so this record stays readable
+                        line = "\n" + line
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
