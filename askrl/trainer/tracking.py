@@ -10,13 +10,21 @@ failures) count in ``reward/judge_failed_frac`` and ``reward/masked_frac`` but n
 
     metrics.update(step_metrics(extra_fields))            # one dict per trajectory of the step
     rows = conversation_rows(extra_fields, decoded, step=7, limit=4)
+    append_step_metrics(run_dir, step=7, metrics=metrics)  # one line of <run dir>/metrics.jsonl
+
+``metrics.jsonl`` is the run's local record of every logged step (``{"step": N, "time": unix_s, "metrics":
+{key: float}}``), read by the console's progress display, the end-of-run summary and ``python -m askrl.report``,
+so offline runs have curves without wandb.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from askrl.rollout.fidelity import aggregate_rollout_metrics
@@ -118,3 +126,28 @@ def conversation_rows(
             }
         )
     return rows
+
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def _as_float(value: Any) -> float | None:
+    """A finite float for numbers (Python, numpy or 0-d tensors); None for anything else."""
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def append_step_metrics(run_dir: str | Path, *, step: int, metrics: Mapping[str, Any]) -> Path:
+    """Append one step's numeric metrics to ``<run_dir>/metrics.jsonl`` (non-numbers and NaN/inf are left out)."""
+    numeric = {k: f for k, v in metrics.items() if (f := _as_float(v)) is not None}
+    path = Path(run_dir) / METRICS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"step": int(step), "time": time.time(), "metrics": numeric}, sort_keys=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+    return path

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from askrl.train import compose
+from askrl.train.compose import compose_config
 
 TASK_RECIPES = ["askmind_grpo", "askmind_dapo", "overconfidence_grpo", "overconfidence_dapo"]
 
@@ -31,7 +31,7 @@ def train(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 def test_recipe_as_written_passes_verl_validation(recipe: str) -> None:
     from askrl import _verl
 
-    cfg = compose([f"recipe={recipe}", "askrl.data.source=demo"])
+    cfg = compose_config([f"recipe={recipe}", "askrl.data.source=demo"])
     _verl.validate_config(config=cfg, use_reference_policy=_verl.need_reference_policy(cfg), use_critic=False)
     assert cfg.askrl.task == recipe.split("_")[0]
     assert cfg.trainer.experiment_name == recipe
@@ -39,7 +39,7 @@ def test_recipe_as_written_passes_verl_validation(recipe: str) -> None:
 
 @pytest.mark.parametrize("recipe", TASK_RECIPES)
 def test_recipe_follows_the_paper(recipe: str) -> None:
-    cfg = compose([f"recipe={recipe}", "askrl.data.source=demo"])
+    cfg = compose_config([f"recipe={recipe}", "askrl.data.source=demo"])
     actor, rollout = cfg.actor_rollout_ref.actor, cfg.actor_rollout_ref.rollout
     assert cfg.actor_rollout_ref.model.path == "Qwen/Qwen2.5-7B-Instruct"
     assert actor.optim.lr == 1e-6 and cfg.data.train_batch_size == 64 and rollout.n == 8
@@ -56,14 +56,14 @@ def test_recipe_follows_the_paper(recipe: str) -> None:
     overlong = cfg.askrl.reward.get("overlong", {})
     assert bool(overlong.get("enable")) is dapo and (not dapo or overlong.buffer_tokens == 1024)
     if dapo:  # under the CPU profile the buffer shrinks to fit the CPU response budget
-        cpu = compose([f"recipe={recipe}", "profile=cpu", "askrl.data.source=demo"])
+        cpu = compose_config([f"recipe={recipe}", "profile=cpu", "askrl.data.source=demo"])
         assert cpu.askrl.reward.overlong.buffer_tokens <= cpu.data.max_response_length
 
 
 def test_overrides_reach_the_typed_settings() -> None:
     from askrl.config.settings import AskrlSettings
 
-    cfg = compose(["recipe=overconfidence_grpo", "askrl.data.source=demo", "askrl.rollout.max_turns=2", "askrl.mode=offline"])
+    cfg = compose_config(["recipe=overconfidence_grpo", "askrl.data.source=demo", "askrl.rollout.max_turns=2", "askrl.mode=offline"])
     settings = AskrlSettings.from_config(cfg)
     assert settings.rollout == {"max_turns": 2} and settings.mode == "offline" and settings.task == "overconfidence"
 

@@ -18,17 +18,17 @@ import pytest
 import yaml
 
 from askrl.errors import ConfigError
-from askrl.train import compose, register_recipes
+from askrl.train.compose import compose_config, register_recipes
 
 
 @pytest.mark.parametrize("recipe", register_recipes())
 def test_every_recipe_composes_with_the_cpu_profile(recipe: str) -> None:
-    cfg = compose([f"recipe={recipe}", "profile=cpu"])
+    cfg = compose_config([f"recipe={recipe}", "profile=cpu"])
     assert cfg.askrl.platform == "cpu" and cfg.actor_rollout_ref.rollout.name == "hf_cpu"
 
 
 def test_cpu_profile_applies_what_cpu_needs() -> None:
-    cfg = compose(["recipe=smoke", "profile=cpu"])
+    cfg = compose_config(["recipe=smoke", "profile=cpu"])
     actor, rollout = cfg.actor_rollout_ref.actor, cfg.actor_rollout_ref.rollout
     assert (actor.strategy, actor.fsdp_config.strategy, cfg.actor_rollout_ref.ref.fsdp_config.strategy) == (
         "fsdp2",
@@ -52,7 +52,7 @@ def test_cpu_profile_applies_what_cpu_needs() -> None:
 
 
 def test_recipe_uses_the_live_reward_key_and_grpo() -> None:
-    cfg = compose(["recipe=smoke", "profile=cpu"])
+    cfg = compose_config(["recipe=smoke", "profile=cpu"])
     assert cfg.reward.custom_reward_function.path == "pkg://askrl.data.smoke"
     assert cfg.reward.custom_reward_function.name == "compute_score"
     assert cfg.custom_reward_function.path is None  # the legacy key 0.9.1 ignores stays unset
@@ -60,22 +60,22 @@ def test_recipe_uses_the_live_reward_key_and_grpo() -> None:
 
 
 def test_precedence_recipe_then_profile_then_command_line() -> None:
-    assert compose(["recipe=smoke"]).data.train_batch_size != 2  # VERL's default survives without a profile
-    assert compose(["recipe=smoke", "profile=cpu"]).data.train_batch_size == 2
-    cfg = compose(["recipe=smoke", "profile=cpu", "data.train_batch_size=8", "trainer.total_training_steps=5"])
+    assert compose_config(["recipe=smoke"]).data.train_batch_size != 2  # VERL's default survives without a profile
+    assert compose_config(["recipe=smoke", "profile=cpu"]).data.train_batch_size == 2
+    cfg = compose_config(["recipe=smoke", "profile=cpu", "data.train_batch_size=8", "trainer.total_training_steps=5"])
     assert cfg.data.train_batch_size == 8 and cfg.trainer.total_training_steps == 5
 
 
 def test_cpu_model_selects_the_offline_model(smollm2_model: Path, tiny_model: Path) -> None:
-    assert compose(["recipe=smoke", "profile=cpu"]).actor_rollout_ref.model.path == str(tiny_model)
-    cfg = compose(["recipe=smoke", "profile=cpu", "askrl.cpu_model=smollm2"])
+    assert compose_config(["recipe=smoke", "profile=cpu"]).actor_rollout_ref.model.path == str(tiny_model)
+    cfg = compose_config(["recipe=smoke", "profile=cpu", "askrl.cpu_model=smollm2"])
     assert cfg.actor_rollout_ref.model.path == str(smollm2_model)
-    assert compose(["profile=cpu", "actor_rollout_ref.model.path=/m"]).actor_rollout_ref.model.path == "/m"
+    assert compose_config(["profile=cpu", "actor_rollout_ref.model.path=/m"]).actor_rollout_ref.model.path == "/m"
 
 
 def test_unknown_recipe_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown recipe 'nope'.*smoke"):
-        compose(["recipe=nope"])
+        compose_config(["recipe=nope"])
 
 
 def _train(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
