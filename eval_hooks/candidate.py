@@ -101,25 +101,34 @@ class Candidate:
             CandidateError: the endpoint failed after its retries, or answered without a message.
         """
         s = self.settings
-        body: dict[str, Any] = {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": self.messages(conversation),
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_tokens,
+        }
         if s.seed is not None:
             body["seed"] = s.seed + attempt
         async with self._semaphore:
             self.calls += 1
             start = time.monotonic()
             try:
-                out = await self._client.chat.completions.create(
-                    model=self.model, messages=self.messages(conversation), **body  # type: ignore[arg-type]
-                )
-            except openai.OpenAIError as err:
+                # The SDK's raw ``post`` (same auth, retries, timeouts and typed errors as ``chat.completions.create``)
+                # skips re-walking the params and building a ChatCompletion model: ~5 ms of CPU a call at 100 in
+                # flight, which is what bounds a 2-core machine.
+                data = await self._client.post("/chat/completions", body=body, cast_to=object)
+            except (openai.OpenAIError, ValueError) as err:
                 self.failures += 1
                 raise CandidateError(f"candidate {self.base_url} ({self.model}): {type(err).__name__}: {err}") from err
             latency = time.monotonic() - start
-        if not out.choices or out.choices[0].message is None:
+        try:
+            choice = data["choices"][0]  # type: ignore[index]
+            raw = choice["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError) as err:
             self.failures += 1
-            raise CandidateError(f"candidate {self.base_url} ({self.model}) answered without a message")
-        raw = out.choices[0].message.content or ""
+            raise CandidateError(f"candidate {self.base_url} ({self.model}) answered without a message") from err
         text = strip_think(raw) if s.strip_think else raw
-        tokens = out.usage.completion_tokens if out.usage else 0
-        return Reply(text=text, raw=raw, finish_reason=out.choices[0].finish_reason, latency_s=latency,
-                     completion_tokens=tokens)  # fmt: skip
+        usage = data.get("usage") or {}  # type: ignore[union-attr]
+        return Reply(text=text, raw=raw, finish_reason=choice.get("finish_reason"), latency_s=latency,
+                     completion_tokens=int(usage.get("completion_tokens") or 0))  # fmt: skip
