@@ -12,7 +12,11 @@ Contract:
   explicitly asked; AskOverconfidence: the turn itself corrected the claim). A failed or guarded turn resolves
   nothing. ``mark_resolved`` lets the rollout add items it learned about otherwise.
 - ``next_turn_is_final(max_turns)``: grade the next turn as final once every item is resolved or on the last turn.
-  ``ended``: the last graded turn was final, or answered prematurely.
+  ``ended``: the last graded turn was final (scheduled, or a timely answer on an earlier turn), or answered
+  prematurely: a final answer on a non-final turn always ends the episode (``reward.scoring``).
+- ``credit``: ``online`` (default: the turns of a live episode combine into a return that ranks asking everything
+  at once above asking piecemeal above re-asking, ``reward.turn_credit``) or ``paper`` (each turn is the paper's
+  independent sample, exact per-sample values: the offline turn loop).
 - ``end_still_asking()``: the rollout's response budget ended the episode after an asking turn: the policy never
   answered, so that last turn's reward also gets the table's ``final.still_asking`` (in ``turn_rewards``,
   ``total_reward``, ``rm_scores``), and running out of budget is never better than answering.
@@ -46,6 +50,7 @@ from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCOR
 from reward.outcome import TurnOutcome
 from reward.placement import place_turn_rewards
 from reward.scoring import score_turn
+from reward.turn_credit import Credit
 
 
 @dataclass(frozen=True)
@@ -72,16 +77,23 @@ class EpisodeState:
         *,
         history: Sequence[Turn] | None = None,
         resolved: Iterable[int] = (),
+        credit: Credit = "online",
+        strict: bool = False,
     ) -> None:
         """Start at ``spec.question``, or resume from ``history``: earlier turns that alternate, open with the user's
         ``spec.question`` and end with the user message the next scored turn answers (``resolved``: the checklist
-        items those earlier turns settled).
+        items those earlier turns settled). ``credit``: ``online`` (a live episode's turns combine into its return,
+        ``reward.turn_credit``) or ``paper`` (each scored turn is the paper's independent sample: offline rows).
+        ``strict``: AskBench's strict protocol (the judge's strict prompts; an answer before the final turn is
+        wrong).
 
         Raises:
             RolloutError: ``history`` does not have that shape, or ``resolved`` is out of range.
         """
         self.spec = spec
         self.cfg = cfg
+        self.credit: Credit = credit
+        self.strict = strict
         self.history: list[Turn] = list(history) if history is not None else [Turn("user", spec.question)]
         roles = [t.role for t in self.history]
         if not roles or roles != [("user", "assistant")[k % 2] for k in range(len(roles))] or roles[-1] != "user":
@@ -119,6 +131,7 @@ class EpisodeState:
             resolved=tuple(sorted(self.resolved)),
             is_final_turn=is_final_turn,
             metadata=dict(self.spec.metadata),
+            strict=self.strict,
         )
 
     def record(self, response: str, outcome: TurnOutcome) -> None:
@@ -149,7 +162,11 @@ class EpisodeState:
     ) -> TurnOutcome:
         """Score the assistant's next turn against the history so far, then record it."""
         outcome = await score_turn(
-            judge, self.request(response, is_final_turn=is_final_turn), self.cfg, truncated=truncated
+            judge,
+            self.request(response, is_final_turn=is_final_turn),
+            self.cfg,
+            truncated=truncated,
+            credit=self.credit,
         )
         self.record(response, outcome)
         return outcome
@@ -238,7 +255,7 @@ class AssistantTurn:
 async def score_episode(
     judge: Judge, spec: EpisodeSpec, turns: Sequence[AssistantTurn], cfg: RewardConfig
 ) -> EpisodeState:
-    """Score a finished transcript turn by turn; the last turn is graded as the final one.
+    """Score a finished transcript turn by turn (online credit); the last turn is graded as the final one.
 
     Raises:
         RolloutError: a turn other than the last lacks its user reply.

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from askrl.judge.types import FailureKind, FinalVerdict, TurnVerdict
+from askrl.judge.types import AnyFinalVerdict, AnyTurnVerdict, FailureKind
 from reward.table import GuardKind, TurnKind
 
 OutcomeKind = Literal["ok", "judge_failed", "guard"]
@@ -40,7 +40,7 @@ class TurnOutcome:
     failure: FailureKind | None = None
     error: str | None = None
     """Detail of a judge failure (from the judge, or why its verdict was rejected)."""
-    verdict: TurnVerdict | FinalVerdict | None = None
+    verdict: AnyTurnVerdict | AnyFinalVerdict | None = None
     checklist_len: int = 0
     hit_indices: tuple[int, ...] = ()
     """Checklist items this (non-final) turn targeted, per the verdict."""
@@ -48,6 +48,10 @@ class TurnOutcome:
     """Targeted items that an earlier turn had already resolved."""
     redundant: bool = False
     """Re-targeted a resolved item, or asked again when every item was already resolved (the paper's unq)."""
+    answer_label: Label | None = None
+    """For a final answer given on a turn not scheduled as final: its final-table grade (``correct``/``wrong``).
+    Such a turn ends the episode: ``kind="final"`` when no facts were missing (timely), else ``kind="nonfinal"``
+    with ``label="premature_answer"``."""
     judge_called: bool = False
     latency_s: float = 0.0
     attempts: int = 0
@@ -60,6 +64,11 @@ class TurnOutcome:
     @property
     def premature(self) -> bool:
         return self.label == "premature_answer"
+
+    @property
+    def answered_early(self) -> bool:
+        """A final answer on a turn that was not scheduled as the final one (timely or premature)."""
+        return self.answer_label is not None
 
     @property
     def hit_fraction(self) -> float | None:
@@ -81,6 +90,7 @@ class TurnOutcome:
             "verdict": self.verdict.model_dump() if self.verdict is not None else None,
             "hits": list(self.hit_indices),
             "redundant": self.redundant,
+            "answer_label": self.answer_label,
             "judge_called": self.judge_called,
             "latency_s": round(self.latency_s, 6),
             "attempts": self.attempts,

@@ -24,7 +24,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from askrl.errors import RubricError
-from askrl.judge.types import FinalVerdict, TurnVerdict
+from askrl.judge.types import AnyFinalVerdict, AnyTurnVerdict
 from reward.outcome import Label
 from reward.table import RewardTable
 
@@ -48,15 +48,23 @@ def check_resolved(resolved: Collection[int], checklist_len: int) -> None:
 
 
 def grade_nonfinal(
-    verdict: TurnVerdict, *, checklist_len: int, resolved: Collection[int], table: RewardTable
+    verdict: AnyTurnVerdict,
+    *,
+    checklist_len: int,
+    resolved: Collection[int],
+    table: RewardTable,
+    answered: bool | None = None,
 ) -> NonFinalGrade:
-    """Reward of a non-final turn whose ``verdict.hits`` has one entry per checklist item."""
+    """Reward of a non-final turn whose ``verdict.hits`` has one entry per checklist item.
+
+    ``answered`` overrides ``verdict.answered_final`` (the premature answer) when given."""
     check_resolved(resolved, checklist_len)
+    premature = verdict.answered_final if answered is None else answered
     hit_indices = tuple(i for i, hit in enumerate(verdict.hits) if hit)
     redundant_indices = tuple(i for i in hit_indices if i in resolved)
     all_resolved = len(set(resolved)) == checklist_len
-    redundant = bool(redundant_indices) or (all_resolved and not verdict.answered_final)
-    if verdict.answered_final:
+    redundant = bool(redundant_indices) or (all_resolved and not premature)
+    if premature:
         return NonFinalGrade(
             table.nonfinal.premature_answer, "premature_answer", hit_indices, redundant_indices, redundant
         )
@@ -75,6 +83,6 @@ def grade_nonfinal(
     return NonFinalGrade(reward, label, hit_indices, redundant_indices, redundant)
 
 
-def grade_final(verdict: FinalVerdict, table: RewardTable) -> tuple[float, Label]:
+def grade_final(verdict: AnyFinalVerdict, table: RewardTable) -> tuple[float, Label]:
     """Reward and label of a final turn."""
     return getattr(table.final, verdict.decision), verdict.decision

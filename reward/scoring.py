@@ -7,6 +7,15 @@ Contract:
 - A turn that trips a guard (``reward.guards``) gets the table's guard value and **no judge call**.
 - Otherwise a final turn (``request.is_final_turn``) goes to ``judge.grade_final``, any other to
   ``judge.grade_turn``; the judge sees only the text outside the think block (``request.response`` is replaced).
+- A non-final turn the judge calls a final answer (``is_final_answer``) ends the episode and is graded with the
+  final table: ``grade_final`` on the same turn (strict: ``wrong`` without a call, AskBench's
+  ``StrictFinalAnswerOnFirstTurn``); ``facts_missing`` makes it premature (``label="premature_answer"``, the
+  premature penalty, ``reward.turn_credit.answer_reward``), else it is a timely final turn (``kind="final"``). If
+  ``grade_final`` sees no answer (``still_asking``), the turn is graded as the asking turn it then is.
+  ``credit="paper"`` keeps the paper's value for a premature answer (no second call); a v1 verdict's
+  ``answered_final`` is always premature.
+- An asking turn gets the paper's tier value (``credit="paper"``) or its online credit
+  (``reward.turn_credit.ask_credit``: new items only, re-asks cost).
 - A failed judge call, or a verdict whose ``hits`` length disagrees with the checklist (``schema_mismatch``), is a
   judge failure, resolved by ``RewardConfig.on_judge_failure``: ``mask`` → ``reward=None``; ``penalize`` → the
   table's ``judge_failure_penalty``; ``raise`` → ``RubricError``.
@@ -28,12 +37,13 @@ import logging
 from collections.abc import Sequence
 
 from askrl.errors import RubricError
-from askrl.judge.types import FailureKind, Judge, JudgeRequest, JudgeResult, check_hits_length
+from askrl.judge.types import AnyTurnVerdict, FailureKind, Judge, JudgeRequest, JudgeResult, check_hits_length
 from reward.config import RewardConfig
 from reward.guards import check_guards, visible_text
-from reward.outcome import TurnOutcome
+from reward.outcome import Label, TurnOutcome
 from reward.rubric import check_resolved, grade_final, grade_nonfinal
 from reward.table import TurnKind
+from reward.turn_credit import Credit, answer_reward, ask_credit
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +60,8 @@ def _failed(
     failure: FailureKind,
     error: str | None,
     cfg: RewardConfig,
+    *,
+    calls: tuple[float, int] = (0.0, 0),
 ) -> TurnOutcome:
     if cfg.on_judge_failure == "raise":
         raise RubricError(
@@ -72,12 +84,14 @@ def _failed(
         error=error,
         checklist_len=len(request.checklist),
         judge_called=True,
-        latency_s=result.latency_s,
-        attempts=result.attempts,
+        latency_s=result.latency_s + calls[0],
+        attempts=result.attempts + calls[1],
     )
 
 
-async def score_turn(judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, truncated: bool = False) -> TurnOutcome:
+async def score_turn(
+    judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, truncated: bool = False, credit: Credit = "paper"
+) -> TurnOutcome:
     """Score one assistant turn.
 
     Args:
@@ -85,6 +99,8 @@ async def score_turn(judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, 
         request: the turn, its episode context and ``resolved`` items; ``is_final_turn`` picks the verdict kind.
         cfg: reward table and failure policy.
         truncated: generation stopped at the token limit (finish reason ``length``).
+        credit: ``paper`` (one independent sample per turn) or ``online`` (turns of a live episode,
+            ``reward.turn_credit``).
 
     Returns:
         The ``TurnOutcome``; ``reward`` is None only for a masked judge failure.
@@ -132,20 +148,89 @@ async def score_turn(judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, 
         check_hits_length(result.verdict, m)
     except ValueError as err:
         return _failed(kind, request, result, FailureKind.SCHEMA_MISMATCH, str(err), cfg)
-    grade = grade_nonfinal(result.verdict, checklist_len=m, resolved=request.resolved, table=table)
+    if result.verdict.is_final_answer:
+        answered = await _answer_turn(judge, graded, result, cfg, credit)
+        if answered is not None:
+            return answered
+    return _asking_turn(request, result, cfg, credit)
+
+
+def _asking_turn(
+    request: JudgeRequest,
+    result: JudgeResult[AnyTurnVerdict],
+    cfg: RewardConfig,
+    credit: Credit,
+    *,
+    answered: bool | None = None,
+    calls: tuple[float, int] = (0.0, 0),
+) -> TurnOutcome:
+    """A graded non-final turn that asks (or the paper's premature answer): the rubric's tier, or its online
+    credit. ``answered=False``: the final grader found no answer, whatever the turn verdict said."""
+    assert result.verdict is not None
+    verdict, table, m = result.verdict, cfg.table_obj(), len(request.checklist)
+    grade = grade_nonfinal(verdict, checklist_len=m, resolved=request.resolved, table=table, answered=answered)
+    reward = grade.reward
+    if credit == "online" and grade.label != "premature_answer":
+        reward = ask_credit(grade, checklist_len=m, resolved=request.resolved, table=table)
     return TurnOutcome(
-        kind=kind,
+        kind="nonfinal",
         outcome="ok",
-        reward=grade.reward,
+        reward=reward,
         label=grade.label,
-        verdict=result.verdict,
+        verdict=verdict,
         checklist_len=m,
         hit_indices=grade.hit_indices,
         redundant_indices=grade.redundant_indices,
         redundant=grade.redundant,
         judge_called=True,
-        latency_s=result.latency_s,
-        attempts=result.attempts,
+        latency_s=result.latency_s + calls[0],
+        attempts=result.attempts + calls[1],
+    )
+
+
+async def _answer_turn(
+    judge: Judge, graded: JudgeRequest, result: JudgeResult[AnyTurnVerdict], cfg: RewardConfig, credit: Credit
+) -> TurnOutcome | None:
+    """A non-final turn the judge called a final answer, graded with the final table (module docstring); None
+    when ``grade_final`` finds no answer in it after all (the caller grades it as an asking turn)."""
+    assert result.verdict is not None
+    verdict, table, m = result.verdict, cfg.table_obj(), len(graded.checklist)
+    premature = verdict.facts_missing
+    if premature and credit == "paper":
+        return None  # the paper's premature answer: grade_nonfinal's premature_answer value, no second call
+    latency, attempts = result.latency_s, result.attempts
+    label: Label
+    if graded.strict:
+        label = "wrong"  # AskBench strict: an answer before the final turn is wrong (StrictFinalAnswerOnFirstTurn)
+    else:
+        final_result = await judge.grade_final(graded)
+        latency, attempts = latency + final_result.latency_s, attempts + final_result.attempts
+        if final_result.verdict is None:
+            return _failed(
+                "nonfinal",
+                graded,
+                final_result,
+                _failure_of(final_result),
+                final_result.error,
+                cfg,
+                calls=(result.latency_s, result.attempts),
+            )
+        if final_result.verdict.decision == "still_asking":
+            calls = (final_result.latency_s, final_result.attempts)
+            return _asking_turn(graded, result, cfg, credit, answered=False, calls=calls)
+        _, label = grade_final(final_result.verdict, table)
+    reward = answer_reward(label, premature=premature, credit=credit, table=table)
+    return TurnOutcome(
+        kind="nonfinal" if premature else "final",
+        outcome="ok",
+        reward=reward,
+        label="premature_answer" if premature else label,
+        answer_label=label,
+        verdict=verdict,
+        checklist_len=m,
+        judge_called=True,
+        latency_s=latency,
+        attempts=attempts,
     )
 
 

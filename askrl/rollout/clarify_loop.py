@@ -16,8 +16,10 @@ The episode is a small state machine (``Phase``):
 - GENERATE: the policy writes turn ``k`` (``AskrlLoopBase._generate``: ``max_tokens = min(askrl.rollout.
   max_tokens_per_turn, tokens left of rollout.response_length)``, merged as generated, mask 1). A turn that fills its
   limit without a special (stop) token is truncated.
-- JUDGE: the turn is graded with ``reward.episode.EpisodeState.score_turn`` -- as the final turn on the last allowed
-  turn (``turn_limit``; strict: turn 2), or once every checklist item is resolved (non-strict) -- and, when it may
+- JUDGE: the turn is graded with ``reward.episode.EpisodeState.score_turn`` (online credit, ``reward.turn_credit``;
+  strict prompts under ``askrl.rollout.strict``) -- as the final turn on the last allowed turn (``turn_limit``;
+  strict: turn 2), or once every checklist item is resolved (non-strict); a final answer on an earlier turn ends the
+  episode too, graded with the final table (premature when facts were missing) -- and, when it may
   be a question, the simulated user's reply (``Judge.simulate_user``) is requested *concurrently* with the grade
   (``askrl.rollout.speculative_user_reply``); the reply is dropped when the grade ends the episode.
 - USER: the reply, cut to ``user_reply_max_tokens``, becomes a user message (plus the force-final text when the next
@@ -120,7 +122,7 @@ class ClarifyAgentLoop(AskrlLoopBase):
             messages[-1] = {**messages[-1], "content": self._with_force_final(messages[-1]["content"])}
         episode = _Episode(
             spec=spec,
-            state=EpisodeState(spec, self.settings.reward),
+            state=EpisodeState(spec, self.settings.reward, strict=rollout.strict),
             messages=messages,
             traj=await self._start(messages, sampling_params),
         )

@@ -18,7 +18,8 @@ Contract:
   summary, the ``rollout/...`` shape keys of ``fidelity``, ``reward/overlong_penalty``), ``askrl_turns`` (per turn:
   token span, reward, outcome, user reply), ``askrl_stop_reason``, ``min/max_global_steps``.
 - Masking (``reward.masking``): a judge failure (or ``stop == "user_sim_failed"``) sets ``masked``; the trajectory
-  then gets the 0.0 placeholder score, no overlong penalty, and ``TurnRewardOutput`` zeroes its stored mask.
+  then gets the 0.0 placeholder score, every turn reward 0 (earlier graded turns included), no overlong penalty,
+  and ``TurnRewardOutput`` zeroes its stored mask.
 
 How it fails: ``RolloutError`` for a server that returns no tokens, an aborted request, missing logprobs, or no
 budget left; judge failures are outcomes (masking), never exceptions.
@@ -51,7 +52,9 @@ from reward.overlong import OVERLONG_KEY, check_fits, overlong_penalty, policy_t
 
 #: Why a trajectory ended (``extra_fields["askrl_stop_reason"]``). ``asked``: an offline turn sample whose graded
 #: turn was a question (its dialogue goes on outside the sample); ``budget``: a reply did not fit (clarify only).
-StopReason = Literal["answered", "asked", "premature", "truncated", "guard", "judge_failed", "user_sim_failed", "budget"]
+StopReason = Literal[
+    "answered", "asked", "premature", "truncated", "guard", "judge_failed", "user_sim_failed", "budget"
+]
 
 
 @dataclass
@@ -196,7 +199,8 @@ class AskrlLoopBase(_verl.AgentLoopBase):
         if shape.user_sim_failed:
             info[MASKED_KEY], info[JUDGE_FAILED_KEY] = 1.0, 1.0
         masked = is_masked(info)
-        rewards = [float(r) if r is not None else 0.0 for r in state.turn_rewards]
+        # a masked trajectory carries no reward anywhere, not even on the turns graded before the failure
+        rewards = [0.0 if masked or r is None else float(r) for r in state.turn_rewards]
         penalty = overlong_penalty(
             policy_tokens, max_len=self.response_length, cfg=self.settings.reward.overlong, masked=masked
         )

@@ -14,8 +14,9 @@ Contract:
 - The prompt is the row's ``raw_prompt`` (the dialogue up to the current user message), chat-templated with the
   generation prompt; the policy writes one turn token-in/token-out (``AskrlLoopBase._generate``: ``max_tokens`` =
   the response budget ``rollout.response_length``, or ``askrl.rollout.max_tokens_per_turn`` when smaller).
-- The judge grades it with ``EpisodeState.score_turn``: history = the row's prior conversation, as the final turn
-  when ``extra_info.is_final_turn`` is true (``row_inputs.turn_sample_inputs``).
+- The judge grades it with ``EpisodeState.score_turn`` (``credit="paper"``: the paper's exact per-sample values):
+  history = the row's prior conversation, as the final turn when ``extra_info.is_final_turn`` is true
+  (``row_inputs.turn_sample_inputs``).
 - Output (``AskrlLoopBase._output``): ``response_ids`` = the turn's tokens, ``response_mask`` all 1, its reward
   (plus the overlong penalty) on the last token, ``reward_score`` = that reward, ``reward_extra_info`` with the
   clarify loop's keys, ``askrl_stop_reason`` ``answered`` / ``asked`` / ``premature`` / ``truncated`` / ``guard`` /
@@ -51,7 +52,14 @@ class OfflineTurnAgentLoop(AskrlLoopBase):
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> TurnRewardOutput:
         sample = turn_sample_inputs(kwargs)
         judge = shared_judge(self.settings.judge)
-        state = EpisodeState(sample.spec, self.settings.reward, history=sample.history, resolved=sample.resolved)
+        state = EpisodeState(
+            sample.spec,
+            self.settings.reward,
+            history=sample.history,
+            resolved=sample.resolved,
+            credit="paper",  # one independent sample per turn: the paper's exact per-sample values
+            strict=self.settings.rollout.strict,
+        )
         traj = await self._start(sample.messages, sampling_params)
         turn = await self._generate(traj, sampling_params)
         started = time.perf_counter()

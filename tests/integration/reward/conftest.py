@@ -26,6 +26,7 @@ async def llm_judge(judge_server) -> AsyncIterator[LLMJudge]:  # noqa: ANN001
             retry=RetryConfig(max_attempts=2, parse_retries=1, initial_delay_s=0.001, max_delay_s=0.002),
             request_timeout_s=5.0,
         ),
+        prompt_version="v1",  # the tests here script v1 verdicts; v2 has its own (test_prompts_v2.py)
     )
     judge = build_judge(cfg)
     assert isinstance(judge, LLMJudge)

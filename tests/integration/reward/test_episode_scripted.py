@@ -37,19 +37,20 @@ def _turn(hits: list[bool]) -> dict:
 async def test_episode_rewards_resolution_and_placement(judge_server, llm_judge) -> None:
     judge_server.script([_turn([True, False]), _turn([False, True]), {"json": {"decision": "correct"}}])
     state = await score_episode(llm_judge, SPEC, TURNS, RewardConfig())
-    assert state.turn_rewards == [0.8, 0.8, 1.0] and state.all_resolved and state.ended
+    # online credit: each new item earns some_hit's share (0.8 / 2), the final answer the final table
+    assert state.turn_rewards == [0.4, 0.4, 1.0] and state.all_resolved and state.ended
     log = judge_server.requests()
     second = log[1]["messages"][-1]["content"]
     assert second.split("<already_resolved>")[1].strip().startswith("1\n")  # turn 1 resolved item 1
     assert "60 km/h." in second  # the user's reply is part of the history the judge sees
-    assert state.rm_scores(MASK) == [0, 0, 0.8, 0, 0, 0, 0, 0.8, 0, 0, 0, 0, 1.0, 0, 0]
+    assert state.rm_scores(MASK) == [0, 0, 0.4, 0, 0, 0, 0, 0.4, 0, 0, 0, 0, 1.0, 0, 0]
     assert state.reward_extra_info()["masked"] == 0.0
 
 
 async def test_a_failed_turn_masks_the_trajectory(judge_server, llm_judge) -> None:
     judge_server.script([_turn([True, False]), {"status": 500, "repeat": 2}, {"json": {"decision": "correct"}}])
     state = await score_episode(llm_judge, SPEC, TURNS, RewardConfig())
-    assert state.turn_rewards == [0.8, None, 1.0]
+    assert state.turn_rewards == [0.4, None, 1.0]
     assert state.masked and state.total_reward is None
     assert state.resolved == {0}  # the failed turn resolved nothing
     info = state.reward_extra_info()
@@ -63,11 +64,11 @@ async def test_a_failed_turn_masks_the_trajectory(judge_server, llm_judge) -> No
 async def test_penalized_failure_keeps_the_trajectory(judge_server, llm_judge) -> None:
     judge_server.script([_turn([True, False]), {"status": 500, "repeat": 2}, {"json": {"decision": "wrong"}}])
     state = await score_episode(llm_judge, SPEC, TURNS, RewardConfig(on_judge_failure="penalize"))
-    assert state.turn_rewards == [0.8, -0.8, -1.0] and not state.masked
+    assert state.turn_rewards == [0.4, -0.8, -1.0] and not state.masked
     info = state.reward_extra_info()
     assert (info["judge_failed"], info["masked"]) == (1.0, 0.0)
     assert masked_response_mask(MASK, info) == MASK
-    assert sum(state.rm_scores(MASK)) == pytest.approx(-1.0)
+    assert sum(state.rm_scores(MASK)) == pytest.approx(-1.4)
 
 
 async def test_live_loop_with_the_episode_state(judge_server, llm_judge) -> None:

@@ -85,7 +85,8 @@ def test_lexical_judge_scores_in_input_order(turns: Path, tmp_path: Path) -> Non
         ("guard", -2.0),
         ("guard", -2.0),
     ]
-    assert rows[1]["verdict"] == {"decision": "correct"} and rows[0]["verdict"]["hits"][0] is True
+    assert rows[1]["verdict"]["decision"] == "correct" and rows[0]["verdict"]["hits"][0] is True
+    assert next(iter(rows[0]["verdict"])) == "reasoning"  # the default prompt set is v2: reasoning first
     assert "scored 7 turns: ok 4, guard 3, judge_failed 0" in proc.stderr
     assert "judge failure rate 0.0000" in proc.stderr and "reward_table_hash=" in proc.stderr
 

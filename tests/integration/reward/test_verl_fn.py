@@ -45,6 +45,7 @@ KEYS = {
 def _judge_kwargs(base_url: str) -> dict[str, Any]:
     return {
         "backend": "llm",
+        "prompt_version": "v1",  # these tests script v1 verdicts
         "client": {
             "endpoints": [{"name": "scripted", "base_url": base_url, "model": "scripted"}],
             "retry": {"max_attempts": 2, "initial_delay_s": 0.001, "max_delay_s": 0.002},

@@ -81,8 +81,11 @@ async def test_ask_then_answer_layout_masks_and_rewards(kit, tokenizer):
 async def test_premature_answer_ends_the_episode(kit, tokenizer):
     out, server = await run_episode(kit, tokenizer, [kit.ANSWER])
     assert len(server.calls) == 1
-    assert out.turn_rewards == [-2.0]
+    # an answer while both items are missing: graded with the final table (correct, +1.0) plus the premature
+    # penalty (-2.0); the episode ends
+    assert out.turn_rewards == [-1.0]
     assert out.extra_fields["askrl_stop_reason"] == "premature"
+    assert out.extra_fields["askrl_turns"][0]["outcome"]["answer_label"] == "correct"
     assert runs(out.response_mask) == [(0, len(out.response_ids))]
     info = out.extra_fields["reward_extra_info"]
     assert info["premature_answer"] == 1.0 and info["rollout/ask_rate"] == 0.0 and info["rollout/user_replies"] == 0
@@ -107,7 +110,9 @@ async def test_single_turn_limit_puts_force_final_on_the_question(kit, tokenizer
 async def test_strict_mode(kit, tokenizer):
     strict = {"rollout": {"strict": True}}
     out, _ = await run_episode(kit, tokenizer, [kit.ANSWER], askrl=strict)
-    assert out.turn_rewards == [-2.0] and out.extra_fields["askrl_stop_reason"] == "premature"
+    # strict: an answer on turn 1 is wrong (-1.0, AskBench's StrictFinalAnswerOnFirstTurn), premature (-2.0)
+    assert out.turn_rewards == [-3.0] and out.extra_fields["askrl_stop_reason"] == "premature"
+    assert out.extra_fields["askrl_turns"][0]["outcome"]["answer_label"] == "wrong"
 
     out, server = await run_episode(kit, tokenizer, [kit.USELESS_ASK, kit.USELESS_ASK], askrl=strict)
     assert len(server.calls) == 2  # turn 2 is the last one, graded final
@@ -174,7 +179,7 @@ async def test_episodes_run_concurrently_and_share_one_judge(kit, tokenizer):
     loops = [kit.build_loop(config, server, tokenizer) for server in servers]
     assert loops[0].settings is loops[1].settings  # parsed once per config object
     outs = await asyncio.gather(*(loop.run(dict(kit.SAMPLING), **kit.row_kwargs(kit.MIND)) for loop in loops))
-    expected = [[1.0, 1.0], [-2.0], [-0.8, -0.8, -2.0], [1.0, -1.0]] * 2
+    expected = [[1.0, 1.0], [-1.0], [-0.8, -0.8, -2.0], [1.0, -1.0]] * 2
     assert [o.turn_rewards for o in outs] == expected
     assert shared_judge(loops[0].settings.judge) is shared_judge(loops[5].settings.judge)
 
@@ -210,7 +215,7 @@ async def test_judge_failure_masks_the_trajectory(kit, tokenizer, judge_server):
 
 async def test_user_simulator_failure_masks_the_trajectory(kit, tokenizer, judge_server):
     judge_server.reset()
-    verdict = {"answered_final": False, "hits": [True, True], "irrelevant_or_redundant": False, "notes": []}
+    verdict = {"reasoning": "asks both", "is_final_answer": False, "facts_missing": True, "hits": [True, True]}
     judge_server.script([{"json": verdict}, {"status": 500}])
     block = {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
     out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=block)

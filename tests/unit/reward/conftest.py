@@ -6,13 +6,24 @@ are tested against the real ``LLMJudge`` and the scripted server in ``tests/inte
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 
-from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, TurnVerdict, UserReply
+from askrl.judge.types import (
+    AnyFinalVerdict,
+    AnyTurnVerdict,
+    FinalVerdict,
+    FinalVerdictV2,
+    JudgeRequest,
+    JudgeResult,
+    TurnVerdict,
+    TurnVerdictV2,
+    UserReply,
+)
 
-Script = Callable[[JudgeRequest], TurnVerdict | FinalVerdict]
+Script = Callable[[JudgeRequest], AnyTurnVerdict | AnyFinalVerdict]
 
 
 class FakeJudge:
@@ -24,16 +35,17 @@ class FakeJudge:
         self.script = script
         self.requests: list[tuple[str, JudgeRequest]] = []
 
-    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdict]:
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[AnyTurnVerdict]:
         self.requests.append(("turn", request))
         verdict = self.script(request)
-        assert isinstance(verdict, TurnVerdict), "scripted a final verdict for a non-final turn"
+        assert isinstance(verdict, TurnVerdict | TurnVerdictV2), "scripted a final verdict for a non-final turn"
         return JudgeResult(verdict=verdict, latency_s=0.25, attempts=1)
 
-    async def grade_final(self, request: JudgeRequest) -> JudgeResult[FinalVerdict]:
+    async def grade_final(self, request: JudgeRequest) -> JudgeResult[AnyFinalVerdict]:
         self.requests.append(("final", request))
-        verdict = self.script(request)
-        assert isinstance(verdict, FinalVerdict), "scripted a turn verdict for a final turn"
+        # an answer on a non-final turn is graded like a final one: the script sees it as final
+        verdict = self.script(dataclasses.replace(request, is_final_turn=True))
+        assert isinstance(verdict, FinalVerdict | FinalVerdictV2), "scripted a turn verdict for a final turn"
         return JudgeResult(verdict=verdict, latency_s=0.5, attempts=1)
 
     async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:

@@ -1,5 +1,6 @@
 """EpisodeState: resolved items accumulate across turns, redundancy is judged against them, the next turn becomes
-final when everything is resolved, and per-turn rewards land on the right tokens.
+final when everything is resolved, turns combine into the online return (``reward.turn_credit``) or keep the
+paper's per-sample values (``credit="paper"``), and per-turn rewards land on the right tokens.
 
 Fakes: the judge (``FakeJudge``, scripted verdicts keyed on the response text). Masking of failed episodes is tested
 through the real LLMJudge and the scripted server in tests/integration/reward/test_episode_scripted.py.
@@ -32,7 +33,9 @@ HITS = {
 
 def _script(request: JudgeRequest) -> TurnVerdict | FinalVerdict:
     if request.is_final_turn:
-        return FinalVerdict(decision="correct" if "12" in request.response else "still_asking")
+        if "12" in request.response:
+            return FinalVerdict(decision="correct")
+        return FinalVerdict(decision="wrong" if request.response.startswith("answer") else "still_asking")
     if request.response.startswith("answer"):
         return TurnVerdict(answered_final=True, hits=[False] * 3)
     return TurnVerdict(answered_final=False, hits=HITS[request.response])
@@ -48,14 +51,16 @@ async def test_resolved_items_accumulate_and_reach_the_judge(fake_judge) -> None
     sent = judge.requests[1][1]
     assert sent.resolved == (0, 1)
     assert sent.history == (Turn("user", "degraded"), Turn("assistant", "ask a b"), Turn("user", "a=1, b=2"))
-    assert second.redundant and second.redundant_indices == (0,) and second.reward == 0.8
+    # online credit: c is new (0.8 * 1/3), a was re-asked (-0.8 * 1/3); the paper would pay 0.8 again
+    assert second.redundant and second.redundant_indices == (0,) and second.reward == pytest.approx(0.0)
     assert state.all_resolved and state.next_turn_is_final(max_turns=5)
     state.add_user_reply("c=3")
     final = await state.score_turn(judge, "The answer is 12.", is_final_turn=True)
     assert final.label == "correct" and state.ended
-    assert state.turn_rewards == [0.8, 0.8, 1.0] and state.total_reward == pytest.approx(2.6)
+    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.0, 1.0])
+    assert state.total_reward == pytest.approx(0.8 * 2 / 3 + 1.0)
     info = state.reward_extra_info()
-    assert info["score"] == pytest.approx(2.6) and info["masked"] == 0.0 and info["judge_failed"] == 0.0
+    assert info["score"] == pytest.approx(0.8 * 2 / 3 + 1.0) and info["masked"] == 0.0 and info["judge_failed"] == 0.0
     assert info["redundant_turns"] == 1.0 and info["final_correct"] == 1.0 and info["resolved_frac"] == 1.0
     assert info["judge_latency_s"] == pytest.approx(1.0)  # 0.25 + 0.25 + 0.5 from the fake
 
@@ -67,11 +72,32 @@ async def test_last_turn_is_final_by_turn_cap(fake_judge) -> None:
     assert state.next_turn_is_final(max_turns=2) and not state.ended
 
 
+async def test_the_paper_credit_keeps_the_per_sample_values(fake_judge) -> None:
+    judge = fake_judge(_script)
+    state = EpisodeState(SPEC, RewardConfig(), credit="paper")
+    await state.score_turn(judge, "ask a b", is_final_turn=False)
+    state.add_user_reply("a=1, b=2")
+    await state.score_turn(judge, "ask a c", is_final_turn=False)
+    state.add_user_reply("c=3")
+    await state.score_turn(judge, "The answer is 12.", is_final_turn=True)
+    assert state.turn_rewards == [0.8, 0.8, 1.0] and state.total_reward == pytest.approx(2.6)
+    premature = EpisodeState(SPEC, RewardConfig(), credit="paper")
+    out = await premature.score_turn(judge, "answer 12", is_final_turn=False)
+    assert out.reward == -2.0 and out.answer_label is None  # the paper's value, no final grading call
+    assert [kind for kind, _ in judge.requests].count("final") == 1
+
+
 async def test_premature_answer_ends_the_episode_and_resolves_nothing(fake_judge) -> None:
+    judge = fake_judge(_script)
     state = EpisodeState(SPEC, RewardConfig())
-    out = await state.score_turn(fake_judge(_script), "answer 7", is_final_turn=False)
-    assert out.reward == -2.0 and state.ended and state.resolved == set()
+    out = await state.score_turn(judge, "answer 7", is_final_turn=False)
+    # graded with the final table (wrong, -1.0) plus the premature penalty (-2.0)
+    assert out.reward == -3.0 and out.answer_label == "wrong" and out.premature
+    assert state.ended and state.resolved == set()
     assert state.reward_extra_info()["premature_answer"] == 1.0
+    assert [kind for kind, _ in judge.requests] == ["turn", "final"]
+    lucky = EpisodeState(SPEC, RewardConfig())
+    assert (await lucky.score_turn(judge, "answer 12", is_final_turn=False)).reward == -1.0
 
 
 async def test_guarded_turn_resolves_nothing(fake_judge) -> None:
@@ -94,8 +120,9 @@ async def test_rm_scores_put_each_turn_on_its_last_policy_token(fake_judge) -> N
     )
     #       t1 t1 u  u  t2 t2 t2 u  t3 t3 pad
     mask = [1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0]
-    assert state.turn_rewards == [0.8, 0.8, 1.0]  # "ask c" hits the one remaining item: still some of all three
-    assert state.rm_scores(mask) == [0, 0.8, 0, 0, 0, 0, 0.8, 0, 0, 1.0, 0]
+    # "ask c" hits the one remaining item: still "some" of all three, so 0.8 for its third of the checklist
+    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3, 1.0])
+    assert state.rm_scores(mask) == pytest.approx([0, 0.8 * 2 / 3, 0, 0, 0, 0, 0.8 / 3, 0, 0, 1.0, 0])
 
 
 async def test_score_episodes_keeps_order_and_needs_user_replies(fake_judge) -> None:
@@ -169,11 +196,11 @@ async def test_a_budget_cut_adds_still_asking_to_the_last_turn(fake_judge) -> No
     await state.score_turn(judge, "ask a b", is_final_turn=False)
     state.add_user_reply("a=1, b=2")
     await state.score_turn(judge, "ask c", is_final_turn=False)
-    assert state.turn_rewards == [0.8, 0.8]
+    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3])
     state.end_still_asking()
-    assert state.turn_rewards == [0.8, pytest.approx(0.8 - 2.0)]  # paper_v1 final.still_asking = -2.0
-    assert state.total_reward == pytest.approx(-0.4) == state.reward_extra_info()["score"]
-    assert state.rm_scores([1, 0, 1]) == [0.8, 0.0, pytest.approx(-1.2)]
+    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3 - 2.0])  # paper_v1 final.still_asking = -2.0
+    assert state.total_reward == pytest.approx(-1.2) == state.reward_extra_info()["score"]
+    assert state.rm_scores([1, 0, 1]) == pytest.approx([0.8 * 2 / 3, 0.0, 0.8 / 3 - 2.0])
 
 
 async def test_only_an_asking_episode_can_be_cut(fake_judge) -> None:
