@@ -39,6 +39,12 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
+    def cooldown_left_s(self) -> float:
+        """Seconds until an open breaker lets a probe through (0 when closed or already cooled down)."""
+        if self._opened_at is None:
+            return 0.0
+        return max(self._opened_at + self._cooldown_s - self._clock(), 0.0)
+
     def available(self) -> bool:
         """Whether a request may be sent now (closed, or cooled down with no probe in flight)."""
         state = self.state

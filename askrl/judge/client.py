@@ -8,13 +8,22 @@ requests (a global and a per-endpoint ``asyncio.Semaphore``, optional RPM/TPM bu
 ``response_format`` where the endpoint supports it, extracts and strictly validates the verdict, and returns a
 ``JudgeResult``. Each endpoint has one shared ``AsyncOpenAI`` with ``max_retries=0``: this client owns retries.
 
-How it fails: never raises into the caller (except ``CancelledError``, which always propagates) and never invents
-a verdict. Transport failures (timeouts, refused connections, 408/409/429/5xx) are retried with exponential
+How it fails: never raises into the caller (except ``CancelledError``, which always propagates, and
+``JudgeUnavailableError``, below) and never invents a verdict. Transport failures (timeouts, refused connections, 408/409/429/5xx) are retried with exponential
 backoff and jitter, failing over to an endpoint not yet tried in this call (immediately while one is left);
 another 4xx is final. A reply that is not the schema is re-asked up to ``parse_retries`` times with a repair note
 and a slightly higher temperature. An endpoint that fails ``failure_threshold`` times in a row is left out by its
 circuit breaker. When the budget is spent the result names the failure (``FailureKind``); every retry and
 failure is logged here and counted in ``metrics()``.
+
+Outages: every call has a deadline, ``call_timeout_s`` (default 300 s), that covers queueing for a concurrency slot,
+attempts, backoff and waits. Within it, a call that finds every breaker open waits (holding no slot) for a cooldown
+to end and a probe to settle instead of failing at once, and refused or dropped connections (an endpoint that is
+down or restarting) do not use the transport budget: such a call fails only at its deadline, so a judge that goes
+away for less than the deadline costs latency, not masked episodes. When every endpoint has been unreachable for a
+whole deadline the judge is not coming back: the failing call raises ``JudgeUnavailableError`` (one line naming the
+endpoints), which stops the run instead of masking every episode. ``call_timeout_s=None`` keeps the old bounds:
+the retry budget alone, and ``no_endpoint`` at once when every breaker is open.
 
     async with JudgeClient(cfg) as client:
         result = await client.complete([{"role": "user", "content": prompt}], FinalVerdict)
@@ -35,7 +44,7 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel
 
-from askrl.errors import ConfigError
+from askrl.errors import ConfigError, JudgeError
 from askrl.judge import constants as C
 from askrl.judge.attempt_errors import (
     JudgeAttemptError,
@@ -72,6 +81,7 @@ class _Endpoint:
         self.index = index
         self.response_format = cfg.response_format
         self.outstanding = 0
+        self.down_since: float | None = None  # first refused connection since the endpoint last answered
         self.semaphore = asyncio.Semaphore(cfg.max_concurrency)
         self.breaker = CircuitBreaker(client_cfg.breaker.failure_threshold, client_cfg.breaker.cooldown_s)
         self.rpm = TokenBucket(cfg.requests_per_min) if cfg.requests_per_min else None
@@ -109,6 +119,7 @@ class JudgeClient:
         self._stats = JudgeStats("llm", [ep.name for ep in self._endpoints])
         self._cache = VerdictCache(cfg.cache_dir) if cfg.cache_dir is not None else None
         self._models = sorted({ep.model for ep in cfg.endpoints})
+        self._settled = asyncio.Event()  # set (and replaced) whenever an attempt ends: breaker waiters re-check
 
     async def __aenter__(self) -> JudgeClient:
         return self
@@ -211,7 +222,12 @@ class JudgeClient:
         max_tokens: int,
         start: float,
     ) -> JudgeResult[M]:
-        """The retry loop: transport budget ``max_attempts``, parse budget ``1 + parse_retries``."""
+        """The retry loop: transport budget ``max_attempts``, parse budget ``1 + parse_retries``, all within the
+        call deadline (see the module docstring for what waits instead of failing when a deadline is set).
+
+        Raises:
+            JudgeUnavailableError: the deadline passed while every endpoint had been unreachable for that long.
+        """
         retry_cfg = self.cfg.retry
         deadline = start + self.cfg.call_timeout_s if self.cfg.call_timeout_s else None
         conversation, temp = messages, temperature
@@ -227,12 +243,23 @@ class JudgeClient:
             if remaining is not None and remaining <= 0:
                 last = last or JudgeTimeoutError(f"call_timeout_s={self.cfg.call_timeout_s} passed")
                 break
-            async with self._global:
-                ep = self._pick(tried)
-                if ep is None:
-                    if last is None:
-                        last = _NoEndpoint("every endpoint's circuit breaker is open")
+            if not any(ep.breaker.available() for ep in self._endpoints):
+                if remaining is None:  # no deadline to wait within: fail now
+                    last = last or _NoEndpoint("every endpoint's circuit breaker is open")
                     break
+                await self._wait_for_breaker(remaining)
+                tried.clear()
+                continue
+            try:
+                async with asyncio.timeout(remaining):  # queueing for a slot counts against the deadline
+                    await self._global.acquire()
+            except TimeoutError:
+                last = last or JudgeTimeoutError(f"queued past call_timeout_s={self.cfg.call_timeout_s}")
+                break
+            try:
+                ep = self._pick(tried)
+                if ep is None:  # another call took the last probe while this one queued
+                    continue
                 attempts += 1
                 last_endpoint = ep.name
                 try:
@@ -260,7 +287,10 @@ class JudgeClient:
                 except JudgeAttemptError as err:
                     last, last_raw = err, None
                     tried.add(ep.name)
-                    transport_failures += 1
+                    # An endpoint that is down (refused or dropped connection) is the breaker's and the deadline's
+                    # business: with a deadline, waiting for it to come back does not use the transport budget.
+                    if deadline is None or not _unreachable(err):
+                        transport_failures += 1
                     retry_after = err.retry_after_s if isinstance(err, JudgeTransportError) else None
                     if transport_failures >= retry_cfg.max_attempts or not should_retry(
                         err, retry_after_s=retry_after, max_retry_after_s=retry_cfg.max_retry_after_s
@@ -277,6 +307,8 @@ class JudgeClient:
                         prompt_tokens=prompt_tokens,
                         completion_tokens=completion_tokens,
                     )
+            finally:
+                self._global.release()
             # A transport failure with budget left: fail over now while an untried endpoint is up, else back off.
             if any(e.name not in tried and e.breaker.available() for e in self._endpoints):
                 delay = 0.0
@@ -300,6 +332,7 @@ class JudgeClient:
                 break
             await asyncio.sleep(delay)
         assert last is not None
+        self._raise_if_unavailable(deadline)
         ep_url = next((e.cfg.base_url for e in self._endpoints if e.name == last_endpoint), None)
         logger.warning(
             "judge call failed after %d attempt(s): %s (%s)%s",
@@ -315,6 +348,36 @@ class JudgeClient:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )
+
+    async def _wait_for_breaker(self, remaining_s: float) -> None:
+        """Sleep (holding no concurrency slot) until an endpoint's cooldown ends, an attempt settles (a probe
+        that may have closed a breaker), or ``remaining_s`` passes."""
+        settled = self._settled
+        wait_s = min([remaining_s, *(ep.breaker.cooldown_left_s() for ep in self._endpoints)])
+        if wait_s <= 0:  # cooled down, but a probe is in flight: wait for it to settle
+            wait_s = remaining_s
+        try:
+            async with asyncio.timeout(wait_s):
+                await settled.wait()
+        except TimeoutError:
+            pass
+
+    def _raise_if_unavailable(self, deadline: float | None) -> None:
+        """A call that fails while every endpoint has been unreachable for at least a whole deadline means the
+        judge is not coming back: stop with one line naming the endpoints instead of masking every episode."""
+        timeout_s = self.cfg.call_timeout_s
+        now = time.monotonic()
+        if deadline is None or timeout_s is None:
+            return
+        down = [ep for ep in self._endpoints if ep.down_since is not None and now - ep.down_since >= timeout_s]
+        if len(down) == len(self._endpoints):
+            names = ", ".join(
+                f"{ep.name} ({ep.cfg.base_url}, unreachable for {now - (ep.down_since or now):.0f} s)" for ep in down
+            )
+            raise JudgeUnavailableError(
+                f"judge endpoint(s) {names}: no reply within askrl.judge.client.call_timeout_s={timeout_s:g}; "
+                "start the judge server or fix askrl.judge.client.endpoints"
+            )
 
     def _pick(self, tried: set[str]) -> _Endpoint | None:
         """The available endpoint with the fewest outstanding requests, preferring ones not tried in this call."""
@@ -369,6 +432,10 @@ class JudgeClient:
                     )
                 except JudgeAttemptError as err:
                     failure, settled = err.kind, True
+                    if _unreachable(err):
+                        ep.down_since = ep.down_since or time.monotonic()
+                    else:
+                        ep.down_since = None
                     if isinstance(err, JudgeParseError):
                         usage = (err.prompt_tokens, err.completion_tokens)
                     if not should_retry(err):  # the endpoint answered (a 4xx, an unreadable body): it is up
@@ -386,6 +453,7 @@ class JudgeClient:
                         logger.warning("judge endpoint %s: circuit breaker opened after a timeout", ep.name)
                     raise JudgeTimeoutError(f"{ep.name}: no reply within {timeout_s:.3f} s") from err
                 settled = True
+                ep.down_since = None
                 ep.breaker.record_success()
             if ep.tpm is not None:
                 ep.tpm.adjust(usage[0] + usage[1] - estimate)
@@ -400,6 +468,8 @@ class JudgeClient:
             ep.outstanding -= 1
             if not settled:
                 ep.breaker.release()
+            self._settled.set()
+            self._settled = asyncio.Event()
             if settled or failure is not None:
                 self._stats.record_attempt(
                     ep.name,
@@ -486,6 +556,15 @@ def _completion_usage(data: object) -> tuple[int, int]:
         return 0, 0
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
     return (prompt if isinstance(prompt, int) else 0), (completion if isinstance(completion, int) else 0)
+
+
+class JudgeUnavailableError(JudgeError):
+    """Every endpoint stayed unreachable for a whole call deadline: the run cannot go on (raised, not masked)."""
+
+
+def _unreachable(err: JudgeAttemptError) -> bool:
+    """A refused or dropped connection: the endpoint is down or restarting (no HTTP status came back)."""
+    return isinstance(err, JudgeTransportError) and err.status_code is None
 
 
 class _NoEndpoint(JudgeAttemptError):

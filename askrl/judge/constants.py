@@ -11,6 +11,9 @@ from __future__ import annotations
 CONNECT_TIMEOUT_S = 5.0
 #: Seconds one attempt (one HTTP request) may take in total before it counts as a timeout.
 REQUEST_TIMEOUT_S = 120.0
+#: Seconds a whole call may take: queueing, attempts, backoff and waits for an endpoint to come back. Long enough to
+#: ride out a judge restart (several breaker cooldowns), short enough that a judge that is gone stops the run.
+CALL_TIMEOUT_S = 300.0
 
 #: Attempts per call that a transport failure (timeout, refused connection, 408/409/429/5xx) may use, first included.
 MAX_ATTEMPTS = 4
@@ -34,8 +37,9 @@ ENDPOINT_MAX_CONCURRENCY = 64
 
 #: Consecutive transport failures that open an endpoint's circuit breaker.
 BREAKER_FAILURES = 5
-#: Seconds an open breaker keeps its endpoint out before letting one probe request through.
-BREAKER_COOLDOWN_S = 30.0
+#: Seconds an open breaker keeps its endpoint out before letting one probe request through (calls wait for it; a
+#: restarted endpoint is found again within this long).
+BREAKER_COOLDOWN_S = 10.0
 
 #: Completion-token cap of a verdict call (verdicts are small JSON objects).
 MAX_TOKENS = 1024

@@ -51,7 +51,9 @@ async def test_endpoint_down_fails_over(judge_server, make_client: ClientFactory
 
 
 async def test_all_endpoints_down_is_http_error(make_client: ClientFactory, dead_url: str, caplog) -> None:
-    client = make_client(dead_url, retry=RetryConfig(max_attempts=3, initial_delay_s=0.001, max_delay_s=0.002))
+    # without a call deadline the retry budget alone bounds a call (with one, it waits: test_outage.py)
+    retry = RetryConfig(max_attempts=3, initial_delay_s=0.001, max_delay_s=0.002)
+    client = make_client(dead_url, retry=retry, call_timeout_s=None)
     result = await client.complete(GRADE, FinalVerdict)
     assert not result.ok and result.verdict is None
     assert result.failure is FailureKind.HTTP_ERROR and result.attempts == 3
@@ -207,7 +209,7 @@ async def test_circuit_breaker_opens_and_skips_failing_endpoint(
 async def test_all_breakers_open_is_no_endpoint_then_probe_recovers(judge_server, make_client: ClientFactory) -> None:
     judge_server.configure(error_rate=1.0)
     breaker = BreakerConfig(failure_threshold=1, cooldown_s=0.3)
-    client = make_client(judge_server.base_url, breaker=breaker)
+    client = make_client(judge_server.base_url, breaker=breaker, call_timeout_s=None)  # no deadline to wait within
     first = await client.complete(GRADE, FinalVerdict)
     assert first.failure is FailureKind.HTTP_ERROR and first.attempts == 1  # the failure opened the only breaker
     second = await client.complete(GRADE, FinalVerdict)

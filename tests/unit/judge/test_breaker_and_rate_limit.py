@@ -65,6 +65,20 @@ def test_cancelled_probe_frees_the_slot() -> None:
     assert breaker.available()
 
 
+def test_cooldown_left_is_what_a_waiting_call_sleeps() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=10, clock=clock)
+    assert breaker.cooldown_left_s() == 0.0  # closed
+    breaker.record_failure()
+    clock.now += 4
+    assert breaker.cooldown_left_s() == 6.0
+    clock.now += 7
+    assert breaker.cooldown_left_s() == 0.0 and breaker.available()
+    breaker.on_send()
+    breaker.record_failure()  # the probe failed: a full cooldown again
+    assert breaker.cooldown_left_s() == 10.0
+
+
 async def test_token_bucket_waits_for_refill() -> None:
     bucket = TokenBucket(per_min=600)  # 10 per second, burst 600
     start = time.monotonic()
