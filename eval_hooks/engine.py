@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm import tqdm
 
 from askrl.errors import ConfigError, EvalError
-from askrl.judge.config import EndpointConfig, JudgeClientConfig, RetryConfig
+from askrl.judge.config import BreakerConfig, EndpointConfig, JudgeClientConfig, RetryConfig
 from eval_hooks import metrics
 from eval_hooks.candidate import Candidate, CandidateSettings
 from eval_hooks.dialogue import Guidance, Protocol, run_dialogue
@@ -69,6 +69,7 @@ class EvalSpec(BaseModel):
     candidate: CandidateSettings = CandidateSettings()
     judge_settings: JudgeSettings = JudgeSettings()
     judge_retry: RetryConfig = RetryConfig()
+    judge_breaker: BreakerConfig = BreakerConfig()
     judge_request_timeout_s: float = Field(300.0, gt=0)
     progress: bool = True
     check_endpoints: bool = True
@@ -100,6 +101,7 @@ def build_judge(spec: EvalSpec) -> EvalJudge:
         request_timeout_s=spec.judge_request_timeout_s,
         max_tokens=spec.judge_settings.max_tokens,
         retry=spec.judge_retry,
+        breaker=spec.judge_breaker,
     )
     return LLMEvalJudge(client, spec.judge_settings)
 

@@ -1,0 +1,56 @@
+"""The arbiter's schema (strict booleans, string coercion) and the offline lexical arbiter's rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from askrl.judge.attempt_errors import JudgeSchemaError
+from askrl.judge.verdict_parsing import parse_verdict
+from eval_hooks.judges import arbiter_prompt
+from eval_hooks.lexical import LexicalEvalJudge, arbiter_reply_from_prompt
+from eval_hooks.scenario import Scenario
+from eval_hooks.verdicts import ArbiterVerdict
+
+SCN = Scenario(type="missing_info", question="Tom buys some apples at some price. How much does he pay?",
+               ori_question="Tom buys 3 apples at $2 each. How much?", context="Tom buys 3 apples. Each costs $2.",
+               checklist=("the number of apples", "the price of each apple"), expected_answer="6")  # fmt: skip
+
+
+def test_string_booleans_are_coerced_and_lists_rejected():
+    v = parse_verdict('{"is_final_answer": "false", "is_correct": null, "all_required_points_resolved": "TRUE",'
+                      ' "missing_required_points": null}', ArbiterVerdict)  # fmt: skip
+    assert v.is_final_answer is False and v.all_required_points_resolved is True and v.missing_required_points == []
+    with pytest.raises(JudgeSchemaError):
+        parse_verdict("[1, 2]", ArbiterVerdict)
+    with pytest.raises(JudgeSchemaError):
+        parse_verdict('{"is_final_answer": "maybe", "all_required_points_resolved": true}', ArbiterVerdict)
+
+
+async def test_lexical_arbiter_direct_answer_ask_and_resolution():
+    judge = LexicalEvalJudge()
+    direct = (await judge.arbitrate(SCN, [{"role": "user", "content": SCN.question},
+                                          {"role": "assistant", "content": "Final Answer: 6"}], strict=False)).verdict
+    assert direct.is_final_answer and direct.is_correct and not direct.all_required_points_resolved
+    history = [{"role": "user", "content": SCN.question},
+               {"role": "assistant", "content": "What is the number of apples, and what is the price of each apple?"}]
+    ask = (await judge.arbitrate(SCN, history, strict=False)).verdict
+    assert not ask.is_final_answer and ask.is_correct is None and len(ask.missing_required_points) == 2
+    reply = (await judge.simulate_user(SCN, history)).verdict.reply
+    history += [{"role": "user", "content": reply}, {"role": "assistant", "content": "Final Answer: 7"}]
+    final = (await judge.arbitrate(SCN, history, strict=False)).verdict
+    assert final.is_final_answer and final.is_correct is False and final.all_required_points_resolved
+
+
+async def test_strict_makes_an_answer_that_also_asks_final():
+    judge = LexicalEvalJudge()
+    history = [{"role": "user", "content": SCN.question},
+               {"role": "assistant", "content": "Final Answer: 6. Is that what you needed?"}]
+    assert not (await judge.arbitrate(SCN, history, strict=False)).verdict.is_final_answer
+    assert (await judge.arbitrate(SCN, history, strict=True)).verdict.is_final_answer
+
+
+async def test_the_scripted_server_role_reads_the_rendered_prompt_like_the_judge():
+    history = [{"role": "user", "content": SCN.question}, {"role": "assistant", "content": "Final Answer: 6"}]
+    direct = await LexicalEvalJudge().arbitrate(SCN, history, strict=False)
+    assert await arbiter_reply_from_prompt(arbiter_prompt(SCN, history, strict=False)) == direct.verdict
+    assert "STRICT protocol" in arbiter_prompt(SCN, history, strict=True)
