@@ -10,6 +10,7 @@ setup:
 
 train: setup
 	$(PY) -m askrl.train recipe=askmind_grpo $(ARGS)
+	@echo "make train: plots and report.md of this run: $(PY) -m askrl.report checkpoints/askrl/askmind_grpo (or the run dir in the summary above, when ARGS moved it)"
 
 # The whole suite on CPU, end-to-end training runs included (GPU-only tests skip themselves).
 test: setup
