@@ -22,7 +22,7 @@ from askrl.judge.types import Judge
 def build_judge(cfg: JudgeConfig) -> Judge:
     """The backend ``cfg.backend`` names, configured from ``cfg``."""
     if cfg.backend == "lexical":
-        return LexicalJudge(cfg.lexical)
+        return LexicalJudge(cfg.lexical, cfg.prompt_version)
     if cfg.client is None:  # JudgeConfig's validator already refuses this; kept for type narrowing
         raise ConfigError("askrl.judge.backend=llm needs askrl.judge.client.endpoints")
     return LLMJudge(JudgeClient(cfg.client), cfg.sampling, cfg.prompt_version)
