@@ -61,6 +61,7 @@ from askrl.errors import RolloutError
 from askrl.judge.types import Judge, JudgeRequest
 from askrl.rollout import AGENT_NAME
 from askrl.rollout.fidelity import ReplyAudit, audit_reply
+from askrl.rollout.judge_cost import MeteredJudge
 from askrl.rollout.loop_base import AskrlLoopBase, StopReason, Trajectory, stop_after
 from askrl.rollout.output import TurnRewardOutput
 from askrl.rollout.row_inputs import episode_inputs
@@ -117,7 +118,7 @@ class ClarifyAgentLoop(AskrlLoopBase):
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> TurnRewardOutput:
         rollout = self.settings.rollout
         spec, messages = episode_inputs(kwargs, strict=rollout.strict)
-        judge = shared_judge(self.settings.judge)
+        judge = MeteredJudge(shared_judge(self.settings.judge))
         if rollout.turn_limit == 1:
             messages[-1] = {**messages[-1], "content": self._with_force_final(messages[-1]["content"])}
         episode = _Episode(
@@ -138,7 +139,12 @@ class ClarifyAgentLoop(AskrlLoopBase):
             else:
                 phase = await self._user(episode)
         return self._output(
-            episode.traj, episode.state, stop=episode.stop, audits=episode.audits, replies_capped=episode.replies_capped
+            episode.traj,
+            episode.state,
+            stop=episode.stop,
+            audits=episode.audits,
+            replies_capped=episode.replies_capped,
+            judge_cost=judge.cost(),
         )
 
     async def _generate_turn(self, episode: _Episode, sampling_params: dict[str, Any]) -> Phase:

@@ -15,7 +15,8 @@ Contract:
   on its last policy token; DAPO's overlong penalty (``reward.overlong``, policy tokens only) is added to the LAST
   turn's reward, so it sits on the trajectory's last policy token. ``reward_score`` = the sum of the turn rewards.
   ``extra_fields``: ``reward_extra_info`` (scalars, the same keys for every trajectory of either loop: the reward's
-  summary, the ``rollout/...`` shape keys of ``fidelity``, ``reward/overlong_penalty``), ``askrl_turns`` (per turn:
+  summary, the ``rollout/...`` shape keys of ``fidelity``, ``reward/overlong_penalty``, the episode's judge cost
+  ``judge_cost/...`` of ``judge_cost.MeteredJudge``), ``askrl_turns`` (per turn:
   token span, reward, outcome, user reply), ``askrl_stop_reason``, ``min/max_global_steps``.
 - Masking (``reward.masking``): a judge failure (or ``stop == "user_sim_failed"``) sets ``masked``; the trajectory
   then gets the 0.0 placeholder score, every turn reward 0 (earlier graded turns included), no overlong penalty,
@@ -35,7 +36,7 @@ budget left; judge failures are outcomes (masking), never exceptions.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import uuid4
@@ -44,6 +45,7 @@ from askrl import _verl
 from askrl.errors import RolloutError
 from askrl.rollout.config import ClarifySettings, settings_from_trainer_config
 from askrl.rollout.fidelity import EpisodeShape, ReplyAudit, episode_metrics
+from askrl.rollout.judge_cost import zero_cost
 from askrl.rollout.output import TurnRewardOutput
 from reward.episode import EpisodeState
 from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCORE, is_masked
@@ -180,10 +182,13 @@ class AskrlLoopBase(_verl.AgentLoopBase):
         stop: StopReason,
         audits: Sequence[ReplyAudit] = (),
         replies_capped: int = 0,
+        judge_cost: Mapping[str, float] | None = None,
     ) -> TurnRewardOutput:
-        """The trajectory's ``TurnRewardOutput`` (see the module docstring); ``audits``: simulated-user replies."""
+        """The trajectory's ``TurnRewardOutput`` (see the module docstring); ``audits``: simulated-user replies;
+        ``judge_cost``: ``MeteredJudge.cost()`` of the episode (``judge_cost/...`` keys, zeros when omitted)."""
         policy_tokens = policy_token_count(traj.mask)
         info: dict[str, Any] = dict(state.reward_extra_info())
+        info.update(judge_cost if judge_cost is not None else zero_cost())
         shape = EpisodeShape(
             num_turns=len(traj.turns),
             asked=asked(state.outcomes),

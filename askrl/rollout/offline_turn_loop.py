@@ -37,6 +37,7 @@ import time
 from typing import Any
 
 from askrl.rollout import OFFLINE_AGENT_NAME
+from askrl.rollout.judge_cost import MeteredJudge
 from askrl.rollout.loop_base import AskrlLoopBase, stop_after
 from askrl.rollout.output import TurnRewardOutput
 from askrl.rollout.row_inputs import turn_sample_inputs
@@ -51,7 +52,7 @@ class OfflineTurnAgentLoop(AskrlLoopBase):
 
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> TurnRewardOutput:
         sample = turn_sample_inputs(kwargs)
-        judge = shared_judge(self.settings.judge)
+        judge = MeteredJudge(shared_judge(self.settings.judge))
         state = EpisodeState(
             sample.spec,
             self.settings.reward,
@@ -67,4 +68,4 @@ class OfflineTurnAgentLoop(AskrlLoopBase):
             judge, turn.text, is_final_turn=sample.is_final_turn, truncated=turn.truncated
         )
         traj.judge_s = time.perf_counter() - started
-        return self._output(traj, state, stop=stop_after(turn) or "asked")
+        return self._output(traj, state, stop=stop_after(turn) or "asked", judge_cost=judge.cost())

@@ -43,13 +43,19 @@ _REWARD_KEYS: dict[str, tuple[str, bool]] = {
     "judge_failed": ("reward/judge_failed_frac", False),
     "masked": ("reward/masked_frac", False),
     "judge_latency_s": ("judge/latency_s/episode_mean", False),
+    # the episode's whole judge cost, grading and simulated user (askrl.rollout.judge_cost)
+    "judge_cost/calls": ("judge/calls_per_episode", False),
+    "judge_cost/prompt_tokens": ("judge/prompt_tokens_per_episode", False),
+    "judge_cost/completion_tokens": ("judge/completion_tokens_per_episode", False),
+    "judge_cost/user_latency_s": ("judge/user_latency_s/episode_mean", False),
     "reward/overlong_penalty": ("reward/overlong_penalty/mean", True),
 }
 
 
-# reward_extra_info key -> step total (grading calls; simulated-user calls are not counted here)
+# reward_extra_info key -> step total (grading calls; the simulated user's are judge/user_calls)
 _SUMMED_KEYS: dict[str, str] = {
     "judge_calls": "judge/grading_calls",
+    "judge_cost/user_calls": "judge/user_calls",
     "judge_retries": "judge/grading_retries",
     "judge_failed": "judge/failed_episodes",
 }
