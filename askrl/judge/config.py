@@ -100,8 +100,10 @@ class JudgeClientConfig(_Config):
     """TCP connect timeout per attempt."""
     request_timeout_s: float = Field(C.REQUEST_TIMEOUT_S, gt=0)
     """Total time one attempt may take."""
-    call_timeout_s: float | None = Field(None, gt=0)
-    """Optional deadline for a whole call, retries and backoff included; ``None``: bounded by the retry budget."""
+    call_timeout_s: float | None = Field(C.CALL_TIMEOUT_S, gt=0)
+    """Deadline of a whole call: queueing, attempts, backoff and waiting for a down endpoint to come back. Within it
+    an outage costs time, not a masked episode; ``None``: bounded by the retry budget alone, and a call that finds
+    every circuit breaker open fails at once."""
     max_tokens: int = Field(C.MAX_TOKENS, ge=1)
     """Completion-token cap per request."""
     seed: int | None = None
