@@ -17,11 +17,13 @@ as OpenAI clients send many. Errors use OpenAI's ``{"error": {...}}`` shape.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,12 +241,28 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server with our own SIGTERM/SIGINT handling: uvicorn re-raises a caught signal after its graceful
+    shutdown (exit status -15); here a SIGTERM is the normal way to stop, so the process exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve(server: _Server, sock: socket.socket, url: str) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    print(url, flush=True)  # after the handlers: a SIGTERM right after the URL still stops cleanly
+    await server.serve(sockets=[sock])
+
+
 def serve(options: HFServerOptions) -> None:
-    """Load the model, bind, print ``http://HOST:PORT/v1`` on stdout, serve until SIGTERM/SIGINT."""
+    """Load the model, bind, print ``http://HOST:PORT/v1`` on stdout, serve until SIGTERM/SIGINT (exit 0)."""
     engine = Engine(options)
     sock = bind(options.host, options.port)
     host, port = sock.getsockname()[:2]
     print(f"serve: {options.path} as {options.served_name!r} (transformers, {engine.model.device})", file=sys.stderr)
-    print(f"http://{host}:{port}/v1", flush=True)
     config = uvicorn.Config(create_app(engine), log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    asyncio.run(_serve(_Server(config), sock, f"http://{host}:{port}/v1"))

@@ -1,0 +1,72 @@
+"""``python -m askrl.serve model`` (transformers backend) as a subprocess on the tiny model: /health, /v1/models,
+chat completions with n, temperature, top_p, max_tokens, stop and seed, batching of concurrent requests, and a
+clean exit on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def served(tiny_model):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "askrl.serve", "model", "--path", str(tiny_model), "--port", "0",
+           "--served-name", "tiny", "--backend", "hf", "--batch-wait-ms", "50", "--threads", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+    yield proc, url
+    if proc.poll() is None:
+        proc.kill()
+
+
+def test_health_and_models(served, tiny_model):
+    _, url = served
+    base = url.removesuffix("/v1")
+    assert httpx.get(f"{base}/health").json() == {"status": "ok"}
+    [card] = httpx.get(f"{url}/models").json()["data"]
+    assert card["id"] == "tiny" and card["root"] == str(tiny_model)
+
+
+async def test_chat_completions_sampling_and_batching(served):
+    _, url = served
+    client = openai.AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0)
+    msgs = [{"role": "user", "content": "Say something."}]
+    out = await client.chat.completions.create(model="tiny", messages=msgs, n=3, temperature=1.0, top_p=0.9,
+                                               max_tokens=6, seed=7)  # fmt: skip
+    assert len(out.choices) == 3 and out.usage.completion_tokens <= 18
+    again = await client.chat.completions.create(model="tiny", messages=msgs, n=3, temperature=1.0, top_p=0.9,
+                                                 max_tokens=6, seed=7)  # fmt: skip
+    assert [c.message.content for c in again.choices] == [c.message.content for c in out.choices]  # seeded
+    greedy = [client.chat.completions.create(model="tiny", messages=msgs, temperature=0, max_tokens=8) for _ in range(4)]
+    texts = {r.choices[0].message.content for r in await asyncio.gather(*greedy)}
+    assert len(texts) == 1  # greedy requests that arrive together share a batch and agree
+    text = next(iter(texts))
+    if len(text) > 2:
+        stop = text[1:3]
+        cut = await client.chat.completions.create(model="tiny", messages=msgs, temperature=0, max_tokens=8, stop=[stop])
+        assert cut.choices[0].message.content == text[: text.find(stop)]
+        assert cut.choices[0].finish_reason == "stop"
+    with pytest.raises(openai.NotFoundError):
+        await client.chat.completions.create(model="other", messages=msgs, max_tokens=2)
+    with pytest.raises(openai.BadRequestError):
+        await client.chat.completions.create(model="tiny", messages=msgs, max_tokens=0)
+    await client.close()
+
+
+def test_sigterm_stops_cleanly(served):
+    proc, _ = served
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
