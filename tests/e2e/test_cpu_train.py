@@ -72,6 +72,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path, run_bo
         f"ray_kwargs.ray_init._temp_dir={ray_dir}",
         # A visible step per update, so that stale rollout weights would break the rollout/actor agreement.
         "actor_rollout_ref.actor.optim.lr=1e-3",
+        "askrl.verbose=true",  # the rollout server's checksum lines are read from the console
     ]
     try:
         code, wall_s = run_bounded(cmd, env=env, timeout_s=TRAIN_TIMEOUT_S, log=workdir / "train.log")

@@ -94,6 +94,7 @@ def test_two_steps_of_multiturn_clarification_training(shared_data: Path, tiny_m
         "trainer.val_before_train=true",
         "trainer.save_freq=-1",
         f"trainer.default_local_dir={tmp_path / 'ckpt'}",
+        "askrl.verbose=true",  # this test reads VERL's console metrics lines
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "train.log"
