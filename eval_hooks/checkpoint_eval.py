@@ -3,7 +3,8 @@
 Why child processes: a merge holds the whole model in host RAM, a model server holds GPUs (or cores), and the
 evaluator runs hundreds of concurrent dialogues; none of it belongs in the trainer's process. Each step runs as a
 child process with a deadline and a stop event, and is killed with its process group when either fires, so a hung
-server or judge never outlives the evaluation that started it.
+server or judge never outlives the evaluation that started it. Children get their own process group but stay in
+the trainer's session, so whatever kills the run's session (a scheduler, the e2e tests) takes them too.
 
 The evaluator (``python -m eval_hooks.run``) writes ``<run dir>/eval/global_step_N/<suite>/results.jsonl`` and
 ``summary.json``; re-running it over the same folder resumes (finished samples are kept), which is what makes an
@@ -132,7 +133,7 @@ def run_child(cmd: list[str], *, log: Path, deadline: float, stop: threading.Eve
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=dict(env or os.environ),
-                                start_new_session=True)
+                                process_group=0)
         try:
             while proc.poll() is None:
                 if stop.is_set():
@@ -226,7 +227,7 @@ def serve_and_evaluate(plan: EvalPlan, job: EvalJob, stop: threading.Event) -> d
     log = out / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as sink:
-        server = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        server = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env, process_group=0)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, server, timeout_s=min(plan.server_start_timeout_s, max(deadline - time.monotonic(), 1.0)),

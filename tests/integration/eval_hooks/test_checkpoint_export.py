@@ -1,0 +1,112 @@
+"""Merge, serve, evaluate and export one FSDP checkpoint, without a training run.
+
+The checkpoint is made the way VERL's FSDP2 checkpoint manager makes one (a subprocess: gloo process group of one
+rank, ``fully_shard``, the DTensor state dict saved as ``model_world_size_1_rank_0.pt`` beside ``fsdp_config.json``
+and ``huggingface/``), from the tiny model with its weights perturbed so that the checkpoint differs from the base.
+What runs for real: VERL's merger, ``python -m askrl.serve model`` (the CPU server), ``python -m eval_hooks.run``
+against the scripted judge, and ``askrl.export``'s verification (with a negative control: a corrupted weight).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from askrl.errors import ConfigError
+from eval_hooks.checkpoint_eval import EvalPlan, serve_and_evaluate
+from eval_hooks.config import EvalSettings
+from eval_hooks.eval_worker import EvalJob
+
+_MAKE_SHARDS = r"""
+import json, os, sys
+from pathlib import Path
+import torch, torch.distributed as dist
+from torch.distributed.fsdp import fully_shard
+from transformers import AutoModelForCausalLM, AutoTokenizer
+model_dir, actor = Path(sys.argv[1]), Path(sys.argv[2])
+os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[3], RANK="0", WORLD_SIZE="1")
+dist.init_process_group("gloo", rank=0, world_size=1)
+torch.manual_seed(0)
+model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+with torch.no_grad():
+    for p in model.parameters():
+        p.add_(0.02 * torch.randn_like(p))
+from torch.distributed.device_mesh import init_device_mesh
+fully_shard(model, mesh=init_device_mesh("cpu", (1,), mesh_dim_names=("fsdp",)))
+actor.mkdir(parents=True)
+torch.save(model.state_dict(), actor / "model_world_size_1_rank_0.pt")
+(actor / "fsdp_config.json").write_text(json.dumps({"FSDP_version": 2, "world_size": 1}))
+hf = actor / "huggingface"
+model.config.save_pretrained(hf)
+model.generation_config.save_pretrained(hf)
+AutoTokenizer.from_pretrained(model_dir).save_pretrained(hf)
+dist.destroy_process_group()
+"""
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+    from eval_hooks.checkpoint_eval import free_port
+
+    run = tmp_path_factory.mktemp("run")
+    actor = run / "global_step_4" / "actor"
+    subprocess.run([sys.executable, "-c", _MAKE_SHARDS, str(tiny_model), str(actor), str(free_port())],
+                   check=True, timeout=300, capture_output=True)
+    (run / "latest_checkpointed_iteration.txt").write_text("4")
+    return run
+
+
+def test_export_matches_the_actor_and_a_corrupted_weight_is_caught(run_dir: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from askrl.export import export
+    from askrl.export.verify import ExportError, compare_greedy
+
+    out = tmp_path / "export"
+    summary = export(run_dir, out, check_vllm=False)
+    assert summary["step"] == 4 and summary["max_logit_gap"] <= 1e-3
+    for name in ("config.json", "generation_config.json", "tokenizer_config.json", "README.md"):
+        assert (out / name).is_file(), name
+    card = (out / "README.md").read_text()
+    assert "at step 4" in card and "No evaluation of this step" in card
+
+    weights = next(out.glob("*.safetensors"))
+    tensors = load_file(weights)
+    key = next(k for k in tensors if k.endswith("mlp.down_proj.weight"))
+    tensors[key] = tensors[key] + 0.05
+    save_file(tensors, weights, metadata={"format": "pt"})
+    with pytest.raises(ExportError, match="differ"):
+        compare_greedy(out, run_dir / "global_step_4" / "actor")
+
+
+def test_choosing_a_checkpoint_names_the_problem(run_dir: Path, tmp_path: Path) -> None:
+    from askrl.export import choose_step
+
+    assert choose_step(run_dir, None) == 4
+    with pytest.raises(ConfigError, match="no actor checkpoint for step 7; checkpoints kept: \\[4\\]"):
+        choose_step(run_dir, 7)
+    with pytest.raises(ConfigError, match="no global_step_N/actor checkpoint"):
+        choose_step(tmp_path, None)
+
+
+def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path, judge_server,
+                                                                  shared_data: Path) -> None:
+    judge_server.script([{"json": {"is_final_answer": True, "is_correct": True, "all_required_points_resolved": True},
+                          "repeat": 1000}])
+    settings = EvalSettings.model_validate({
+        "suites": [{"name": "askmind", "limit": 2}], "backend": "serve", "max_tokens": 16, "max_turns": 2,
+        "judge": {"backend": "llm", "urls": [judge_server.base_url], "model": "scripted"},
+        "data_dir": str(shared_data)})
+    plan = EvalPlan.from_settings(settings, training_judge={"backend": "lexical"}, run_dir=run_dir)
+    suites = serve_and_evaluate(plan, EvalJob(4, run_dir / "global_step_4"), threading.Event())
+    assert suites["askmind"]["acc"] == 1.0 and suites["askmind"]["n"] == 2
+    assert (run_dir / "merged" / "global_step_4" / "config.json").is_file()
+    summary = json.loads((run_dir / "eval" / "global_step_4" / "summary.json").read_text())
+    assert summary["askmind"]["n"] == 2
+    graded = [r for r in judge_server.requests() if r["model"] == "scripted"]
+    assert graded, "the evaluation judge was never asked"
