@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from askrl.report.logs import RunLogs
 
@@ -39,6 +40,7 @@ CALIBRATION_SUITE = "calibration"
 def _line(ax: Axes, points: list[tuple[int, float]], label: str) -> None:
     steps, values = zip(*points, strict=True)
     ax.plot(steps, values, marker="o", markersize=3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _no_data(ax: Axes) -> None:
