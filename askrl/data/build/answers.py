@@ -25,6 +25,8 @@ from askrl.judge import text_cues as cues
 logger = logging.getLogger(__name__)
 
 MATH_VERIFY_TIMEOUT_S = 5.0
+_MATHY = re.compile(r"[0-9\\^_/*+=<>π√]")
+_MATH_LOCKS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 _MARKER = re.compile(r"(?:final answer|the (?:correct |final )?answer is|answer)\s*[:：]?\s*", re.IGNORECASE)
 
 
@@ -52,6 +54,15 @@ def bare_answer(text: str) -> str:
     return (tail[0] if tail else "").strip()
 
 
+def _math_lock() -> asyncio.Lock:
+    """The running loop's lock around ``math_verify`` (a lock belongs to one event loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _MATH_LOCKS:
+        _MATH_LOCKS.clear()  # an earlier loop is finished: its lock is of no use
+        _MATH_LOCKS[loop] = asyncio.Lock()
+    return _MATH_LOCKS[loop]
+
+
 class _NoTimeoutWarning(logging.Filter):
     """Drops math_verify's per-call note that its own timeout is off: ``asyncio.wait_for`` bounds it instead."""
 
@@ -71,6 +82,11 @@ def _math_equivalent(expected: str, answer: str) -> bool:
     return bool(gold and pred and verify(gold, pred, timeout_seconds=None))
 
 
+def _looks_mathematical(text: str) -> bool:
+    """A digit, TeX or an operator: worth a ``math_verify`` check (plain words never are)."""
+    return bool(_MATHY.search(text))
+
+
 async def answer_matches(expected: str, answer: str) -> bool | None:
     """``True``/``False``, or ``None`` when the equivalence check timed out."""
     gold, pred = bare_answer(expected), bare_answer(answer)
@@ -78,8 +94,13 @@ async def answer_matches(expected: str, answer: str) -> bool | None:
         return False
     if cues.normalise_answer(gold) == cues.normalise_answer(pred):
         return True
+    if not _looks_mathematical(pred):
+        return False
     try:
-        return await asyncio.wait_for(asyncio.to_thread(_math_equivalent, gold, pred), MATH_VERIFY_TIMEOUT_S)
+        # One check at a time: concurrent sympy work in threads only contends for the GIL (and, at first use,
+        # for its import), so the deadline bounds the check itself rather than time spent queueing for the GIL.
+        async with _math_lock():
+            return await asyncio.wait_for(asyncio.to_thread(_math_equivalent, gold, pred), MATH_VERIFY_TIMEOUT_S)
     except asyncio.TimeoutError:
         logger.warning("math_verify ran past %.1f s comparing %r with %r", MATH_VERIFY_TIMEOUT_S, pred[:80], gold[:80])
         return None

@@ -2,7 +2,8 @@
 
 Who uses it: ``askrl/data/__main__.py`` registers the subcommand with ``add_parser`` and calls ``run``.
 The last stdout line is a JSON summary (``records``, ``kept``, ``rejected``, ``failed``, ``report``). Exit status: 0 when every item was kept or rejected; 1 when some items failed (an LLM problem after retries;
-re-running the same command retries exactly those); 2 for bad input or options, with ``FILE:LINE: field``
+re-running the same command retries exactly those) or the build stopped early (the LLM went away, or balancing
+waits for failed pass rates); 2 for bad input or options, with ``FILE:LINE: field``
 lines on stderr and no LLM call made.
 
     python -m askrl.data build --task askmind --input examples/qa_demo.jsonl --out data/demo_askmind \\
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "report": str(args.out / "report.json"),
     }
     print(json.dumps(summary))
-    if failed:
+    if failed or report["stopped"]:
         print(f"{failed} item(s) failed after retries; re-run the same command to retry them", file=sys.stderr)
         return 1
     return 0

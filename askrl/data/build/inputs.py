@@ -90,7 +90,7 @@ def _raw_records(source: str) -> tuple[str, Iterator[tuple[int, Any, Issue | Non
 
 
 def _string(obj: dict[str, Any], target: str, source: str, label: str, line: int, issues: list[Issue]) -> str | None:
-    where = source if source == target else f"{source}' (mapped to '{target}"
+    where = source if source == target else f"{source} (mapped to {target})"
     if source not in obj or obj[source] is None:
         if target in REQUIRED:
             issues.append(Issue(label, line, where, "missing"))

@@ -37,7 +37,7 @@ from askrl.data.build.schemas import (
 )
 from askrl.data.build.templates import prompt_hashes, render
 from askrl.judge.client import JudgeClient
-from askrl.judge.config import EndpointConfig, JudgeClientConfig, RetryConfig
+from askrl.judge.config import BreakerConfig, EndpointConfig, JudgeClientConfig, RetryConfig
 from askrl.judge.llm import LLMJudge, render_checklist, render_conversation
 from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, Turn, UserReply
 
@@ -61,6 +61,7 @@ def client_config(
     api_key_env: str | None = None,
     request_timeout_s: float = 300.0,
     retry: RetryConfig | None = None,
+    breaker: BreakerConfig | None = None,
     name: str = "llm",
 ) -> JudgeClientConfig:
     """A judge-client config over ``urls`` (each an OpenAI-compatible base URL ending in ``/v1``)."""
@@ -80,6 +81,7 @@ def client_config(
         request_timeout_s=request_timeout_s,
         max_tokens=GENERATE_MAX_TOKENS,
         retry=retry or RetryConfig(),
+        breaker=breaker or BreakerConfig(),
     )
 
 

@@ -44,7 +44,8 @@ from askrl.data.build.pipeline import ItemOptions, build_item
 from askrl.data.build.report import BuildCounts, print_table, write_report
 from askrl.data.build.trajectory import MAX_ROUNDS
 from askrl.errors import DataError
-from askrl.judge.config import RetryConfig
+from askrl.judge.client import JudgeUnavailableError
+from askrl.judge.config import BreakerConfig, RetryConfig
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class BuildSpec:
     api_key_env: str | None = None
     request_timeout_s: float = 300.0
     policy_max_tokens: int = 4096
-    retry: RetryConfig | None = None
+    retry: RetryConfig | None = None  # the judge client's defaults when None (tests shorten the backoff)
+    breaker: BreakerConfig | None = None
     seed: int = 0
     progress: bool = True
 
@@ -95,13 +97,14 @@ class BuildSpec:
         if self.limits.max_points < 1 or self.limits.min_claims < 1:
             raise DataError("--max-points and --min-claims must be at least 1")
 
-    def meta(self, prompt_hashes: dict[str, str]) -> dict[str, Any]:
+    def meta(self, prompt_hashes: dict[str, str], judge_prompts: dict[str, str]) -> dict[str, Any]:
         return {
             "task": self.task,
             "input": self.input,
             "mapping": self.mapping,
             "prompt_version": self.prompt_version,
             "prompt_hashes": prompt_hashes,
+            "judge_prompt_hashes": judge_prompts,
             "llm_model": self.llm_model,
             "llm_urls": list(self.llm_urls),
             "policy_model": self.policy_model or self.llm_model,
@@ -179,7 +182,11 @@ class _Committer:
 
 
 async def _pool(items: list[QAItem], concurrency: int, work: Any, on_done: Any) -> None:
-    """Run ``work(item)`` for every item with ``concurrency`` workers, calling ``on_done(item, result)`` in turn."""
+    """Run ``work(item)`` for every item with ``concurrency`` workers, calling ``on_done(item, result)`` in turn.
+
+    The first exception a worker raises (``JudgeUnavailableError``: the LLM is gone) cancels the other workers and
+    propagates; everything committed before it is already on disk.
+    """
     queue: asyncio.Queue[QAItem] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
@@ -192,7 +199,17 @@ async def _pool(items: list[QAItem], concurrency: int, work: Any, on_done: Any) 
                 return
             on_done(item, await work(item))
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(items)) or 1)))
+    tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
+    if not tasks:
+        return
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # re-raises a worker's exception
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _sample_rates(
@@ -234,6 +251,7 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
             api_key_env=spec.api_key_env,
             request_timeout_s=spec.request_timeout_s,
             retry=spec.retry,
+            breaker=spec.breaker,
             name="policy",
         )
     generator_cfg = client_config(
@@ -243,12 +261,13 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
         api_key_env=spec.api_key_env,
         request_timeout_s=spec.request_timeout_s,
         retry=spec.retry,
+        breaker=spec.breaker,
     )
     llm = BuildLLM(
         generator_cfg, policy_cfg, prompt_version=spec.prompt_version, policy_max_tokens=spec.policy_max_tokens
     )
     try:
-        store.check_resumable(spec.out, spec.meta(llm.prompt_hashes))
+        store.check_resumable(spec.out, spec.meta(llm.prompt_hashes, llm.judge.prompt_hashes))
         return await _run(spec, llm, items)
     finally:
         await llm.aclose()
@@ -289,6 +308,9 @@ async def _run(spec: BuildSpec, llm: BuildLLM, items: list[QAItem]) -> dict[str,
             await _pool(todo, spec.concurrency, lambda qa: build_item(llm, spec.task, qa, options), committer.commit)
         finally:
             committer.bar.close()
+    except JudgeUnavailableError as err:
+        stopped = f"the LLM endpoints are unavailable, build stopped (re-run to resume): {err}"
+        logger.error("%s", stopped)
     finally:
         committer.close()
     counts.wall_s = time.monotonic() - start
