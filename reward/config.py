@@ -63,6 +63,9 @@ class RewardConfig(BaseModel):
     """Closing tag of a reasoning block; only the text after the last one is graded."""
     overlong: OverlongConfig = OverlongConfig()
     """DAPO's overlong penalty on policy tokens (off by default)."""
+    allow_audit_violations: bool = False
+    """Launch with a table that violates an ordering of ``python -m reward.audit`` (ablations only; the pre-launch
+    check refuses such a table otherwise, ``reward.guards_config``)."""
 
     @model_validator(mode="after")
     def _tags(self) -> RewardConfig:

@@ -49,6 +49,10 @@ def check(prepared: Prepared) -> Checked:
             raise
         raise cause from err
     announce_reward(settings)
+    if settings.task is not None:  # no masked placeholder trains, no table that teaches the wrong thing launches
+        from reward.guards_config import check_trainer_reward
+
+        check_trainer_reward(cfg, settings.reward)
     if settings.preflight:
         from askrl.train.preflight import run_preflight
 

@@ -51,7 +51,8 @@ def test_recipe_follows_the_paper(recipe: str) -> None:
     assert "wandb" in cfg.trainer.logger
     dapo = recipe.endswith("dapo")
     assert cfg.algorithm.filter_groups.enable is dapo
-    assert (actor.clip_ratio_low, actor.clip_ratio_high) == ((0.2, 0.28) if dapo else (0.2, 0.2))
+    # every task recipe clips as the paper's run did (spec §4.4), GRPO and DAPO alike
+    assert (actor.clip_ratio_low, actor.clip_ratio_high, actor.clip_ratio_c) == (0.2, 0.28, 10.0)
     assert actor.loss_agg_mode == "token-mean"
     overlong = cfg.askrl.reward.get("overlong", {})
     assert bool(overlong.get("enable")) is dapo and (not dapo or overlong.buffer_tokens == 1024)
