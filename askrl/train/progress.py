@@ -66,7 +66,8 @@ def eval_line(entry: Mapping[str, Any]) -> str:
         head += f", {entry['wall_s']:.0f}s"
     head += ")"
     if status != "ok":
-        return f"{head}: {entry.get('error') or 'no results'}"
+        error = str(entry.get("error") or "no results").strip().splitlines()[0]
+        return f"{head}: {error if len(error) <= 240 else error[:239] + '…'}"
     suites = []
     for suite, metrics in (entry.get("suites") or {}).items():
         shown = [f"{k} {metrics[k]:.2f}" for k in EVAL_FIELDS if isinstance(metrics.get(k), int | float)]

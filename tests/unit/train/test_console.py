@@ -160,3 +160,12 @@ def test_summary_rows_name_every_output_of_the_run(tmp_path: Path, monkeypatch) 
     print_summary(list(rows.items()), out)
     text = out.getvalue()
     assert text.startswith("askrl run summary") and all(f"│ {name} " in text for name in rows)
+
+
+def test_eval_line_keeps_a_long_error_to_one_line() -> None:
+    entry = {"global_step": 2, "status": "failed", "wall_s": 25.0, "suites": {},
+             "error": "EvalStepError: evaluator exited with code 2; log ends:\n" + "x" * 500}
+    line = eval_line(entry)
+    assert line == "eval step 2 (failed, 25s): EvalStepError: evaluator exited with code 2; log ends:"
+    long = eval_line({**entry, "error": "y" * 500})
+    assert "\n" not in long and len(long) < 300 and long.endswith("…")
