@@ -1,6 +1,11 @@
 """Evaluation: AskBench (multi-turn judge loop) and the QA benchmarks, per-checkpoint evaluation, merge and serve.
 
-Reserved for the evaluation issue; nothing here yet. The pieces it will build on exist: ``askrl.data`` loads every
-AskBench and QA file, ``askrl.judge`` grades and simulates the user, ``askrl.serve`` starts vLLM servers, and
-``trainer.checkpoint_callback_class`` is VERL 0.9.1's hook after each save.
+The evaluator (``python -m eval_hooks.run``, or ``eval_hooks.engine.evaluate(EvalSpec)``) runs any
+OpenAI-compatible model on the suites of ``eval_hooks.suites`` and writes ``OUT/<suite>/results.jsonl``,
+``OUT/summary.json`` and ``OUT/summary.md``; ``python -m eval_hooks.compare`` puts runs side by side. Modules:
+``engine`` (scheduling, resume, summary), ``dialogue`` (one AskBench dialogue), ``qa`` (single-turn suites),
+``metrics``, ``judges`` / ``lexical`` (LLM and offline judge), ``candidate`` (the model under test),
+``results`` (the per-suite store), ``templates`` + ``prompts/`` (versioned arbiter, user and grader prompts).
+Checkpoint evaluation during training builds on it (``checkpoint_eval``, ``provenance``); ``askrl.serve model``
+serves a checkpoint for it.
 """

@@ -8,6 +8,32 @@ value); no sample waits for another (spec §7.16). Each finished sample is appen
 at once; a progress bar shows done/total, items/s and failures. The summary (``OUT/summary.json`` and
 ``summary.md``) is computed from the stored records of this run's samples, earlier runs' included.
 
+What this fixes in the original ``ask_eval`` (spec §7; numbers are its items):
+- 1: GPQA's gold option was always A -> options shuffled with a seed, gold balanced over A-D (``qa.gpqa_orders``).
+- 2: ``bool("false")`` was true and a JSON list crashed the loop -> strict verdict schemas (``verdicts.py``) that
+  coerce only "true"/"false" strings; anything else is a schema failure, re-asked with a repair note.
+- 3: candidate/simulator failures became the text "Error" inside the dialogue and were judged (and counted as
+  wrong) -> ``candidate_failed`` / ``judge_failed`` samples, counted in the summary, out of every denominator
+  (HealthBench: a failed rubric call fails the item instead of counting as "not met").
+- 4: the multi-turn path ignored the system prompt, and the judge's and simulator's sampling settings were
+  ignored -> ``CandidateSettings`` (system prompt, temperature, top_p, max_tokens, seed, ``</think>`` stripping)
+  on every path; ``JudgeSettings`` for the arbiter, graders and simulated user.
+- 5, 21: inverted config precedence, import-time ``GUIDANCE_MODE``/``STRICT_MODE`` -> one ``EvalSpec`` per run.
+- 7: an AskOverconfidence clarification that itself completed the corrections counted as redundant -> the
+  redundant-question check reads the resolution state before the message (``dialogue.py``).
+- 9: chained ``str.replace`` expanded placeholders inside model output -> one-pass ``render_text``.
+- 10: retries resent the identical prompt at temperature 0 -> askrl's judge client re-asks with a repair note
+  and a higher temperature, with failover across endpoints and circuit breakers.
+- 15: results scraped from ``results.txt`` by regex -> ``summary.json``.
+- 16: every sample waited for the slowest one at each phase -> one coroutine per sample, limits per endpoint.
+- 17: a new HTTP session per request, a blocking health check, a fixed 5 QPS -> pooled clients, one
+  ``/v1/models`` check per endpoint before any work.
+- 19: results written only at the end -> streamed per sample, resumed by sample id.
+- 20: no seeds, no provenance -> seeds sent; ``run.json`` fingerprints models, sampling, prompt hashes and data
+  file hashes, and a different fingerprint is refused unless ``--fresh``.
+Kept as in the original: the simulated user sees the original question (§7.8; its prompt forbids pasting it);
+the mixed-language hidden fields (§7.11) are passed through unchanged.
+
     summary = evaluate_sync(EvalSpec(suites=["askmind"], model_url="http://127.0.0.1:8000/v1", judge="lexical",
                                      out=Path("eval_out"), limit=20))
 """

@@ -2,8 +2,8 @@
 transformers backend) as the candidate, the offline lexical judge, a few real AskBench and QA items.
 
 Checks that every sample reaches a verdict through the real server (no candidate or judge failures), that the
-dialogues hold the model's real text, and the files the checkpoint evaluation reads. Wall time on 2 cores: see
-below (87 s on 2 shared cores, of which the evaluation 78 s).
+dialogues hold the model's real text, and the files the checkpoint evaluation reads. Wall time: 87 s on 2 shared
+cores (the evaluation 78 s of it).
 """
 
 from __future__ import annotations
