@@ -110,7 +110,9 @@ def test_each_askmind_gate_rejects_its_generation(
 
 
 def _claims(points: list[str], question: str) -> list[dict[str, Any]]:
-    return [{"json": {"overconfidence_info": ["a", "b"], "misleading_points": points, "overconfidence_question": question}}]
+    return [
+        {"json": {"overconfidence_info": ["a", "b"], "misleading_points": points, "overconfidence_question": question}}
+    ]
 
 
 OVERCONFIDENCE_REJECTS = [
@@ -161,7 +163,12 @@ def test_field_mapping_reads_another_layout(server: ScriptedServer, tmp_path: Pa
     rows = [{"problem": r["ori_question"], "answer": r["expected_answer"], "worked": "by hand"}
             for r in lines(DEMO)[:3]]  # fmt: skip
     qa = write_jsonl(tmp_path / "other.jsonl", rows)
-    report = build(server, tmp_path / "out", qa, mapping={"ori_question": "problem", "expected_answer": "answer", "solution": "worked"})
+    report = build(
+        server,
+        tmp_path / "out",
+        qa,
+        mapping={"ori_question": "problem", "expected_answer": "answer", "solution": "worked"},
+    )
     kept = lines(tmp_path / "out" / "records.jsonl")
     assert report["run"]["kept"] == 3
     assert {r["ori_question"] for r in kept} == {r["problem"] for r in rows}
@@ -266,7 +273,9 @@ def test_trajectory_whose_forced_answer_is_still_wrong_is_rejected(server: Scrip
     (rejected,) = lines(tmp_path / "out" / "rejected.jsonl")
     history = rejected["conversation_history"]
     assert [m["content"] for m in history[1:]] == [
-        "How many notebooks does Maya buy?", "She buys 4 notebooks.", "Final Answer: 13"
+        "How many notebooks does Maya buy?",
+        "She buys 4 notebooks.",
+        "Final Answer: 13",
     ]  # the dropped wrong answer never enters the history
     assert len(server.requests()) == 10
 
