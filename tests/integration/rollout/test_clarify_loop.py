@@ -324,3 +324,36 @@ async def test_an_overlong_buffer_beyond_the_budget_is_refused_at_construction(k
     with pytest.raises(InstantiationException, match="ConfigError.*buffer_tokens=65 exceeds"):  # hydra wraps it
         kit.build_loop(config, kit.ScriptedPolicy(tokenizer, [kit.ANSWER]), tokenizer)
     kit.build_loop(kit.trainer_config(response_length=65, askrl={"reward": {"overlong": overlong}}), None, tokenizer)
+
+
+async def test_a_timely_final_answer_ends_the_episode_graded_as_final(kit, tokenizer, judge_server):
+    """Turn 2 answers once the user's reply already holds every fact, though the judge's hits resolved only one
+    item: v2 reports "final answer, nothing missing", so the episode ends there with the final table's +1.0."""
+    judge_server.reset()
+    ask_one = {
+        "reasoning": "asks about the boxes",
+        "is_final_answer": False,
+        "facts_missing": True,
+        "hits": [True, False],
+    }
+    reply = {"reply": "Tom has 3 boxes, and each box holds 4 apples."}
+    timely = {
+        "reasoning": "answers; the user gave both facts",
+        "is_final_answer": True,
+        "facts_missing": False,
+        "hits": [False, False],
+    }
+    final = {"reasoning": "12 matches", "decision": "correct"}
+    judge_server.script([{"json": ask_one}, {"json": reply}, {"json": timely}, {"json": final}])
+    block = {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    out, server = await run_episode(kit, tokenizer, ["How many boxes does Tom have?", kit.ANSWER], askrl=block)
+    assert len(server.calls) == 2 and out.extra_fields["askrl_stop_reason"] == "answered"
+    assert out.turn_rewards == [0.4, 1.0]  # some_hit's share for one of two items, then the final table
+    second = out.extra_fields["askrl_turns"][1]["outcome"]
+    assert (second["kind"], second["label"], second["answer_label"]) == ("final", "correct", "correct")
+    served = [r["served"] for r in judge_server.requests()]
+    assert len(served) == 4  # turn grade, user reply, turn grade (final answer), final grade: then nothing more
+    # the v2 turn prompt went out, with its schema and the reasoning-first verdict
+    turn_request = judge_server.requests()[2]
+    assert turn_request["response_format"]["json_schema"]["name"] == "TurnVerdictV2"
+    assert "facts_missing is true if" in turn_request["messages"][1]["content"]
