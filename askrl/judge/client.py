@@ -8,8 +8,8 @@ requests (a global and a per-endpoint ``asyncio.Semaphore``, optional RPM/TPM bu
 ``response_format`` where the endpoint supports it, extracts and strictly validates the verdict, and returns a
 ``JudgeResult``. Each endpoint has one shared ``AsyncOpenAI`` with ``max_retries=0``: this client owns retries.
 
-How it fails: never raises into the caller (except ``CancelledError``, which always propagates, and
-``JudgeUnavailableError``, below) and never invents a verdict. Transport failures (timeouts, refused connections, 408/409/429/5xx) are retried with exponential
+How it fails: never raises into the caller (except ``CancelledError``, which always propagates) and never invents
+a verdict. Transport failures (timeouts, refused connections, 408/409/429/5xx) are retried with exponential
 backoff and jitter, failing over to an endpoint not yet tried in this call (immediately while one is left);
 another 4xx is final. A reply that is not the schema is re-asked up to ``parse_retries`` times with a repair note
 and a slightly higher temperature. An endpoint that fails ``failure_threshold`` times in a row is left out by its
@@ -21,8 +21,8 @@ attempts, backoff and waits. Within it, a call that finds every breaker open wai
 to end and a probe to settle instead of failing at once, and refused or dropped connections (an endpoint that is
 down or restarting) do not use the transport budget: such a call fails only at its deadline, so a judge that goes
 away for less than the deadline costs latency, not masked episodes. When every endpoint has been unreachable for a
-whole deadline the judge is not coming back: the failing call raises ``JudgeUnavailableError`` (one line naming the
-endpoints), which stops the run instead of masking every episode. ``call_timeout_s=None`` keeps the old bounds:
+whole deadline the judge is not coming back: the failing call's error begins with ``UNAVAILABLE`` and names the
+endpoints in one line; the trainer stops the run on it (``JudgeUnavailableError``) instead of masking every episode. ``call_timeout_s=None`` keeps the old bounds:
 the retry budget alone, and ``no_endpoint`` at once when every breaker is open.
 
     async with JudgeClient(cfg) as client:
@@ -225,8 +225,8 @@ class JudgeClient:
         """The retry loop: transport budget ``max_attempts``, parse budget ``1 + parse_retries``, all within the
         call deadline (see the module docstring for what waits instead of failing when a deadline is set).
 
-        Raises:
-            JudgeUnavailableError: the deadline passed while every endpoint had been unreachable for that long.
+        A call that fails while every endpoint has been unreachable for a whole deadline gets the
+        ``UNAVAILABLE`` error text (see ``_unavailable``).
         """
         retry_cfg = self.cfg.retry
         deadline = start + self.cfg.call_timeout_s if self.cfg.call_timeout_s else None
@@ -332,15 +332,15 @@ class JudgeClient:
                 break
             await asyncio.sleep(delay)
         assert last is not None
-        self._raise_if_unavailable(deadline)
+        gone = self._unavailable(deadline)
         ep_url = next((e.cfg.base_url for e in self._endpoints if e.name == last_endpoint), None)
         logger.warning(
             "judge call failed after %d attempt(s): %s (%s)%s",
-            attempts, last.kind.value, last, f"; raw reply: {truncate(last_raw, 300)!r}" if last_raw else "",
+            attempts, last.kind.value, gone or last, f"; raw reply: {truncate(last_raw, 300)!r}" if last_raw else "",
         )  # fmt: skip
         return JudgeResult(
             failure=last.kind,
-            error=str(last),
+            error=gone or str(last),
             raw=last_raw,
             attempts=attempts,
             latency_s=time.monotonic() - start,
@@ -362,22 +362,24 @@ class JudgeClient:
         except TimeoutError:
             pass
 
-    def _raise_if_unavailable(self, deadline: float | None) -> None:
-        """A call that fails while every endpoint has been unreachable for at least a whole deadline means the
-        judge is not coming back: stop with one line naming the endpoints instead of masking every episode."""
+    def _unavailable(self, deadline: float | None) -> str | None:
+        """When every endpoint has been unreachable for at least a whole deadline the judge is not coming back: the
+        failed call's error says so in one line naming the endpoints (it starts with ``UNAVAILABLE``; the trainer
+        stops the run on it instead of masking every episode). None otherwise."""
         timeout_s = self.cfg.call_timeout_s
-        now = time.monotonic()
         if deadline is None or timeout_s is None:
-            return
+            return None
+        now = time.monotonic()
         down = [ep for ep in self._endpoints if ep.down_since is not None and now - ep.down_since >= timeout_s]
-        if len(down) == len(self._endpoints):
-            names = ", ".join(
-                f"{ep.name} ({ep.cfg.base_url}, unreachable for {now - (ep.down_since or now):.0f} s)" for ep in down
-            )
-            raise JudgeUnavailableError(
-                f"judge endpoint(s) {names}: no reply within askrl.judge.client.call_timeout_s={timeout_s:g}; "
-                "start the judge server or fix askrl.judge.client.endpoints"
-            )
+        if len(down) < len(self._endpoints):
+            return None
+        names = ", ".join(
+            f"{ep.name} ({ep.cfg.base_url}, unreachable for {now - (ep.down_since or now):.0f} s)" for ep in down
+        )
+        return (
+            f"{UNAVAILABLE}endpoint(s) {names}: no reply within askrl.judge.client.call_timeout_s={timeout_s:g}; "
+            "start the judge server or fix askrl.judge.client.endpoints"
+        )
 
     def _pick(self, tried: set[str]) -> _Endpoint | None:
         """The available endpoint with the fewest outstanding requests, preferring ones not tried in this call."""
@@ -558,8 +560,13 @@ def _completion_usage(data: object) -> tuple[int, int]:
     return (prompt if isinstance(prompt, int) else 0), (completion if isinstance(completion, int) else 0)
 
 
+#: How the error of a call that failed because the judge is gone begins (every endpoint unreachable for a whole
+#: call deadline); ``JudgeUnavailableError`` carries such a message where a caller stops on it.
+UNAVAILABLE = "judge unavailable: "
+
+
 class JudgeUnavailableError(JudgeError):
-    """Every endpoint stayed unreachable for a whole call deadline: the run cannot go on (raised, not masked)."""
+    """Every judge endpoint stayed unreachable for a whole call deadline: the run cannot go on."""
 
 
 def _unreachable(err: JudgeAttemptError) -> bool:

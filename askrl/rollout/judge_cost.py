@@ -7,6 +7,9 @@ and tallies each result; its ``cost()`` goes into ``extra_fields["reward_extra_i
 trajectory of either loop), which ``askrl.trainer.tracking`` turns into ``judge/calls_per_episode``,
 ``judge/prompt_tokens_per_episode``, ``judge/completion_tokens_per_episode`` and ``judge/user_latency_s/...``.
 
+``judge_unavailable`` finds, in a step's ``extra_fields``, a turn whose judge call failed because the judge is gone
+(the trainer hooks stop the run on it).
+
 Contract: a cached verdict costs nothing and is not counted; a failed call is counted with the tokens its attempts
 used. Latency is the call's own (retries and backoff included). Nothing here raises or does I/O.
 
@@ -17,8 +20,10 @@ used. Latency is the call's own (retries and backoff included). Nothing here rai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from askrl.judge.client import UNAVAILABLE
 from askrl.judge.types import Judge, JudgeRequest, JudgeResult
 
 #: ``reward_extra_info`` keys of ``MeteredJudge.cost()`` (every trajectory carries all of them).
@@ -71,3 +76,14 @@ class MeteredJudge:
     def cost(self) -> dict[str, float]:
         """This episode's tallies (a copy), keyed by ``COST_KEYS``."""
         return dict(self._cost)
+
+
+def judge_unavailable(extra_fields: Iterable[Any]) -> str | None:
+    """The first graded turn's error saying the judge is gone (``askrl.judge.client.UNAVAILABLE``: every endpoint
+    unreachable for a whole call deadline) among a step's trajectories, or None."""
+    for fields in extra_fields:
+        for turn in (fields.get("askrl_turns") or []) if isinstance(fields, dict) else []:
+            error = (turn.get("outcome") or {}).get("error")
+            if isinstance(error, str) and error.startswith(UNAVAILABLE):
+                return error
+    return None

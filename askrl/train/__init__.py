@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         run(args)
     except AskrlError as err:
         console.release()
-        sys.stderr.write(f"askrl.train: {err}\n")
+        cause = getattr(err, "cause", None)  # raised in a Ray actor: the original error, without Ray's traceback
+        sys.stderr.write(f"askrl.train: {cause if isinstance(cause, AskrlError) else err}\n")
         raise SystemExit(2) from None
     finally:
         console.release()

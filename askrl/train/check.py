@@ -2,6 +2,8 @@
 
 - VERL's own checks, as ``verl.trainer.main_ppo.main`` runs them (``auto_set_device``, ``validate_config``), then
   every interpolation is resolved here (askrl's resolvers exist only in this process);
+- the trainer mode (:mod:`askrl.trainer.modes`: ``separate_async`` only where its rollout pool and GPU checkpoint
+  engine exist);
 - the reward a task run trains on: one line naming the reward table, judge and combined fingerprint (the same
   fingerprint every checkpoint records);
 - askrl's preflight (:mod:`askrl.train.preflight`: data, model, judge endpoints, GPU count), unless
@@ -26,6 +28,7 @@ from askrl.config.settings import AskrlSettings
 from askrl.errors import AskrlError
 from askrl.train.console import notice
 from askrl.train.prepare import Prepared
+from askrl.trainer.modes import check_trainer_mode
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ def check(prepared: Prepared) -> Checked:
         if cause is None:
             raise
         raise cause from err
+    check_trainer_mode(cfg)
     announce_reward(settings)
     if settings.task is not None:  # no masked placeholder trains, no table that teaches the wrong thing launches
         from reward.guards_config import check_trainer_reward

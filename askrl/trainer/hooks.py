@@ -21,14 +21,27 @@ from pathlib import Path
 from typing import Any
 
 from askrl import _verl
+from askrl.judge.client import JudgeUnavailableError
+from askrl.rollout.judge_cost import judge_unavailable
 from askrl.trainer.tracking import append_step_metrics, conversation_rows, step_metrics
 from eval_hooks.trainer_hooks import CheckpointEvalHooks
 
 logger = logging.getLogger(__name__)
 
 
-class AskTrainerSync(CheckpointEvalHooks, _verl.PPOTrainerSync):  # type: ignore[misc,name-defined]
-    """``PPOTrainerSync`` that also logs askrl's per-step metrics and sample conversations."""
+class AskrlStepHooks:
+    """askrl's per-step metrics and sample conversations; mix in before VERL's trainer class (any mode)."""
+
+    def _compute_advantage(self, batch: Any, metrics: dict) -> Any:
+        """Stop the run when the judge is gone (every endpoint unreachable for a whole call deadline), in one line
+        naming the endpoints, before the step's masked trajectories reach the advantage."""
+        import transfer_queue as tq
+
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
+        gone = judge_unavailable(data.pop("extra_fields").tolist())
+        if gone is not None:
+            raise JudgeUnavailableError(gone)
+        return super()._compute_advantage(batch, metrics=metrics)  # type: ignore[misc]
 
     def _compute_metrics(self, batch: Any, metrics: dict, timing_raw: dict, global_steps: int, epoch: int) -> None:
         super()._compute_metrics(batch, metrics, timing_raw, global_steps, epoch)
@@ -81,3 +94,14 @@ class AskTrainerSync(CheckpointEvalHooks, _verl.PPOTrainerSync):  # type: ignore
                 columns = list(rows[0])
                 table = wandb.Table(columns=columns, data=[[r[c] for c in columns] for r in rows])
                 wandb.log({"rollout/conversations": table}, step=step)
+
+
+class AskTrainerSync(AskrlStepHooks, CheckpointEvalHooks, _verl.PPOTrainerSync):  # type: ignore[misc,name-defined]
+    """``PPOTrainerSync`` with askrl's step metrics, sample conversations and checkpoint evaluation."""
+
+
+class AskTrainerColocateAsync(  # type: ignore[misc,name-defined]
+    AskrlStepHooks, CheckpointEvalHooks, _verl.PPOTrainerColocateAsync
+):
+    """``PPOTrainerColocateAsync`` (``trainer.v1.trainer_mode=colocate_async``) with the same hooks as the sync
+    trainer; VERL's own off-policy metrics (``*/off_policy/...`` staleness of the trajectories) come with it."""

@@ -1,5 +1,6 @@
 """The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first
-and askrl's sync trainer (VERL's plus step metrics, :mod:`askrl.trainer.hooks`) in place of VERL's.
+and askrl's trainers (VERL's sync and colocate_async ones plus step metrics, :mod:`askrl.trainer.hooks`) in place
+of VERL's.
 
 Why: VERL resolves advantage estimators, rollout backends and platforms by name inside this actor; its registries
 are per process, so ``askrl.plugins`` must be imported here before ``TaskRunnerV1.run`` does anything. (With the
@@ -32,18 +33,21 @@ class AskrlTaskRunner(_verl.TaskRunnerV1.__ray_actor_class__):  # type: ignore[m
 
 
 def use_askrl_trainer() -> None:
-    """Serve VERL's ``sync`` trainer name with :class:`askrl.trainer.hooks.AskTrainerSync` in this process.
+    """Serve VERL's ``sync`` and ``colocate_async`` trainer names with askrl's subclasses (step metrics, sample
+    conversations, checkpoint evaluation) in this process.
 
-    The name stays ``sync`` on purpose: VERL branches on ``trainer_mode == "sync"`` in many places, and a new mode
+    The names stay VERL's on purpose: VERL branches on ``trainer_mode == "sync"`` in many places, and a new mode
     name would silently switch to async semantics. Only this (TaskRunner) process's registry changes.
     """
-    from askrl.trainer.hooks import AskTrainerSync
+    from askrl.trainer.hooks import AskTrainerColocateAsync, AskTrainerSync
 
     registry = _verl.TRAINER_REGISTRY
-    if registry.get("sync") is not AskTrainerSync:
-        if not issubclass(AskTrainerSync, registry["sync"]):
-            raise RuntimeError(f"VERL's sync trainer is {registry['sync']!r}, not the class AskTrainerSync extends")
-        registry["sync"] = AskTrainerSync
+    for mode, cls in (("sync", AskTrainerSync), ("colocate_async", AskTrainerColocateAsync)):
+        if registry.get(mode) is cls:
+            continue
+        if not issubclass(cls, registry[mode]):
+            raise RuntimeError(f"VERL's {mode} trainer is {registry[mode]!r}, not the class {cls.__name__} extends")
+        registry[mode] = cls
 
 
 def task_runner_class() -> Any:
