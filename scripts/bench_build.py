@@ -1,0 +1,11 @@
+"""Data-build throughput benchmark: a thin wrapper over ``askrl.data.build.bench.main`` (see its docstring).
+
+.venv/bin/python scripts/bench_build.py --items 400 --latency-ms 200 --concurrency 64 --llm-concurrency 64
+"""
+
+from __future__ import annotations
+
+from askrl.data.build.bench import main
+
+if __name__ == "__main__":
+    main()
