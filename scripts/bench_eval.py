@@ -6,10 +6,13 @@ answered by the lexical rules). Both sleep a fixed latency, or a lognormal one a
 ``--latency-sigma``. Runs ``eval_hooks.engine.evaluate`` on ``--items`` AskMind items at ``--concurrency`` per
 endpoint and reads each server's request log.
 
-The bound: an endpoint with C slots that must serve requests of total latency S needs at least S / C seconds, so
-``bound_s = max(S_candidate, S_judge) / C`` (from the latencies the servers actually slept) and
-``bound_items_per_s = items / bound_s``. ``ratio = items_per_s / bound_items_per_s``; a per-turn barrier (the
-original) loses most of it under heavy-tailed latency. Prints a JSON line last.
+The bound (``askrl.bench.bound``, as for the rollout benchmark), from the latencies the servers actually slept:
+the *capacity* bound (an endpoint with C slots that serves requests of total latency S needs S / C seconds) and
+the *chain* bound (a dialogue's calls are sequential, so nothing finishes before the slowest dialogue's own
+latencies, summed; requests are matched to dialogues by the question they carry). ``bound_s`` is the larger,
+``bound_items_per_s = items / bound_s`` and ``ratio = bound_s / wall_s`` (1.0: nothing lost to scheduling or
+client overhead); a per-turn barrier (the original) loses most of it under heavy-tailed latency. Prints a JSON
+line last.
 
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 200 --latency-sigma 1 --concurrency 100
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 0 --data-dir ../shared/data/askbench   # wall time
@@ -20,14 +23,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from askrl.bench.bound import EpisodeTrace, rollout_bound
+from eval_hooks.conversation import parse_conversation
 from eval_hooks.engine import EvalSpec, evaluate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,9 +58,41 @@ def start_server(latency_ms: float, sigma: float, seed: int) -> tuple[subprocess
     raise RuntimeError(f"scripted server {url} did not start")
 
 
-def service_s(url: str) -> tuple[float, int]:
+def _section(text: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>\n?(.*?)\n?</{tag}>", text, re.DOTALL)
+    return match.group(1).strip() if match else None
+
+
+def question_of(entry: dict[str, Any]) -> str | None:
+    """The dialogue a logged request belongs to: the candidate's first user message, or the question inside an
+    arbiter or simulated-user prompt."""
+    messages = [m for m in entry["messages"] if m.get("role") != "system"]
+    if not messages:
+        return None
+    if len(messages) > 1 or "<conversation>" not in messages[0]["content"]:
+        return str(messages[0]["content"]).strip()
+    text = str(messages[0]["content"])
+    shown = _section(text, "question_shown_to_assistant")
+    if shown is not None:
+        return shown
+    history = parse_conversation(_section(text, "conversation") or "")
+    return history[0]["content"].strip() if history else None
+
+
+def served_latencies(url: str) -> list[tuple[str | None, float]]:
     log = httpx.get(f"{url}/admin/requests", timeout=30).json()["requests"]
-    return sum(float(r.get("latency_ms", 0.0)) for r in log) / 1000, len(log)
+    return [(question_of(r), float(r.get("latency_ms", 0.0)) / 1000) for r in log]
+
+
+def bound_of(cand: list[tuple[str | None, float]], judge: list[tuple[str | None, float]], slots: int) -> Any:
+    chains: dict[str | None, tuple[list[float], list[float]]] = {}
+    for key, seconds in cand:
+        chains.setdefault(key, ([], []))[0].append(seconds)
+    for key, seconds in judge:
+        chains.setdefault(key, ([], []))[1].append(seconds)
+    episodes = [EpisodeTrace(tuple(p), tuple(j)) for key, (p, j) in chains.items() if key is not None]
+    return rollout_bound(episodes, policy_service_s=[s for _, s in cand], policy_slots=slots,
+                         judge_service_s=[s for _, s in judge], judge_slots=slots)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,14 +116,14 @@ def main(argv: list[str] | None = None) -> None:
             start = time.monotonic()
             summary = asyncio.run(evaluate(spec))
             wall = time.monotonic() - start
-        cand_s, cand_n = service_s(cand_url)
-        judge_s, judge_n = service_s(judge_url)
+        cand_log, judge_log = served_latencies(cand_url), served_latencies(judge_url)
     finally:
         for proc in (cand, judge):
             proc.terminate()
             proc.wait(timeout=10)
     items = summary["askmind"]["n"] + summary["askmind"]["judge_failed"] + summary["askmind"]["candidate_failed"]
-    bound_s = max(cand_s, judge_s) / args.concurrency
+    bound = bound_of(cand_log, judge_log, args.concurrency)
+    bound_s = max(bound.chain_s, bound.policy_capacity_s, bound.judge_capacity_s)
     result = {
         "items": items,
         "wall_s": round(wall, 3),
@@ -92,8 +131,10 @@ def main(argv: list[str] | None = None) -> None:
         "bound_s": round(bound_s, 3),
         "bound_items_per_s": round(items / bound_s, 2) if bound_s else None,
         "ratio": round(bound_s / wall, 3) if bound_s else None,
-        "candidate_requests": cand_n,
-        "judge_requests": judge_n,
+        "chain_bound_s": round(bound.chain_s, 3),
+        "capacity_bound_s": round(max(bound.policy_capacity_s, bound.judge_capacity_s), 3),
+        "candidate_requests": len(cand_log),
+        "judge_requests": len(judge_log),
         "judge_failed": summary["askmind"]["judge_failed"],
         "candidate_failed": summary["askmind"]["candidate_failed"],
         "latency_ms": args.latency_ms,
