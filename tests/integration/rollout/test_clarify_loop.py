@@ -357,3 +357,51 @@ async def test_a_timely_final_answer_ends_the_episode_graded_as_final(kit, token
     turn_request = judge_server.requests()[2]
     assert turn_request["response_format"]["json_schema"]["name"] == "TurnVerdictV2"
     assert "facts_missing is true if" in turn_request["messages"][1]["content"]
+
+
+async def test_a_user_reply_that_exactly_fills_the_budget_ends_the_episode(kit, tokenizer):
+    """Boundaries of the budget check: a reply that leaves no room for one more policy token ends the episode; one
+    token of room lets turn 2 start with ``max_tokens`` 1."""
+    roomy, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER])
+    turn2_start = runs(roomy.response_mask)[1][0]  # response tokens before turn 2: turn 1, the reply, the prompt
+    full, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], response_length=turn2_start)
+    assert len(server.calls) == 1 and full.extra_fields["askrl_stop_reason"] == "budget"
+    assert full.turn_rewards == [1.0 - 2.0]  # all_hit, plus final.still_asking
+    one_left, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], response_length=turn2_start + 1)
+    assert len(server.calls) == 2 and server.calls[1][2]["max_tokens"] == 1
+    assert len(one_left.response_ids) == turn2_start + 1
+
+
+async def test_an_end_of_turn_token_exactly_at_the_cap_is_not_truncated(kit, tokenizer):
+    ask_len = len(kit.ScriptedPolicy(tokenizer, []).tokens_for(kit.GOOD_ASK))  # the question plus <|im_end|>
+    at_cap, server = await run_episode(
+        kit, tokenizer, [kit.GOOD_ASK], askrl={"rollout": {"max_tokens_per_turn": ask_len}}
+    )
+    assert server.calls[0][2]["max_tokens"] == ask_len and len(server.calls[0][3]) == ask_len
+    first = at_cap.extra_fields["askrl_turns"][0]
+    assert first["truncated"] is False and first["outcome"]["label"] == "all_hit"
+    cut, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK], askrl={"rollout": {"max_tokens_per_turn": ask_len - 1}})
+    assert cut.extra_fields["askrl_turns"][0]["truncated"] is True
+    assert cut.extra_fields["askrl_stop_reason"] == "truncated"
+
+
+async def test_a_masked_trajectory_keeps_no_reward_from_its_earlier_turns(kit, tokenizer, judge_server):
+    judge_server.reset()
+    ask_one = {
+        "reasoning": "asks about the boxes",
+        "is_final_answer": False,
+        "facts_missing": True,
+        "hits": [True, False],
+    }
+    judge_server.script([{"json": ask_one}, {"json": {"reply": "Tom has 3 boxes."}}, {"status": 500}])
+    block = {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    out, server = await run_episode(kit, tokenizer, ["How many boxes does Tom have?", kit.USELESS_ASK], askrl=block)
+    assert len(server.calls) == 2 and out.extra_fields["askrl_stop_reason"] == "judge_failed"
+    # turn 1 was graded (+0.4) before turn 2's judge call failed: the whole trajectory is masked, every reward 0
+    assert out.extra_fields["askrl_turns"][0]["outcome"]["reward"] == pytest.approx(0.4)
+    assert out.turn_rewards == [0.0, 0.0] and out.reward_score == 0.0
+    assert [t["reward"] for t in out.extra_fields["askrl_turns"]] == [0.0, 0.0]
+    info = out.extra_fields["reward_extra_info"]
+    assert (info["masked"], info["judge_failed"], info["score"]) == (1.0, 1.0, 0.0)
+    d = out.as_dict()
+    assert d["rm_scores"].abs().sum() == 0 and d["response_mask"].sum() == 0

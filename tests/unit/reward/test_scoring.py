@@ -13,7 +13,7 @@ import dataclasses
 import pytest
 
 from askrl.errors import RubricError
-from askrl.judge.types import FinalVerdict, JudgeRequest, Turn, TurnVerdict
+from askrl.judge.types import FailureKind, FinalVerdict, JudgeRequest, Turn, TurnVerdict, TurnVerdictV2
 from reward.config import RewardConfig
 from reward.scoring import score_turn, score_turns
 
@@ -99,3 +99,21 @@ async def test_bad_resolved_index_fails_before_any_judge_call(fake_judge) -> Non
     with pytest.raises(RubricError, match=r"resolved indices \[7\]"):
         await score_turn(judge, dataclasses.replace(_req("What is a?"), resolved=(7,)), CFG)
     assert judge.requests == []
+
+
+@pytest.mark.parametrize("verdict_version", ["v1", "v2"])
+async def test_scoring_checks_the_hits_length_itself(fake_judge, verdict_version: str) -> None:
+    """A judge backend that skips the client's length check (here: none at all) still cannot slip a short hits
+    list into a reward: ``score_turn`` treats it as a schema mismatch, resolved by the failure policy."""
+    if verdict_version == "v1":
+        short = TurnVerdict(answered_final=False, hits=[True, False])
+    else:
+        short = TurnVerdictV2(reasoning="r", is_final_answer=False, facts_missing=True, hits=[True, False])
+    judge = fake_judge(lambda request: short)
+    masked = await score_turn(judge, _req("What is a?"), RewardConfig())
+    assert (masked.outcome, masked.failure, masked.reward) == ("judge_failed", FailureKind.SCHEMA_MISMATCH, None)
+    assert masked.error == "hits has 2 entries, the checklist has 3"
+    penalized = await score_turn(judge, _req("What is a?"), RewardConfig(on_judge_failure="penalize"))
+    assert penalized.reward == -0.8 and penalized.outcome == "judge_failed"
+    with pytest.raises(RubricError, match="schema_mismatch: hits has 2 entries"):
+        await score_turn(judge, _req("What is a?"), RewardConfig(on_judge_failure="raise"))

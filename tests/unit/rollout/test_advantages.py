@@ -9,6 +9,7 @@ hand-built and the estimators run through ``compute_advantage_for_multi_trajecto
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -207,3 +208,20 @@ def test_a_step_with_every_trajectory_masked_stops_instead_of_dividing_by_zero(n
     fn = compute_traj_grpo_advantage if name == TRAJ_GRPO else compute_turn_grpo_advantage
     with pytest.raises(RolloutError, match="every one of the 2 trajectories of this step is masked"):
         fn(torch.zeros(2, 4), torch.zeros(2, 4), np.array(["a", "a"]))
+
+
+def test_turn_grpo_exact_values_with_std_normalisation():
+    # returns-to-go: a = (2.0, 1.0), b = (-1.8, -1.0), c = (-2.0,)
+    a = row([(0, 2, 1.0), (4, 6, 1.0)])
+    b = row([(0, 2, -0.8), (4, 6, -1.0)])
+    c = row([(0, 3, -2.0)])
+    adv = run_verl(TURN_GRPO, [a, b, c], ["g"] * 3, norm=True)
+    _, mask = batch([a, b, c])
+    turns = per_turn(adv, mask)
+    # turn 1: mean -0.6, centred (2.6, -1.2, -1.4), leave-one-out residual = 3/2 * centred
+    # turn 2: mean 0.0, centred (1.0, -1.0), residual = 2 * centred
+    # scale: root mean square of every centred return-to-go, sqrt((2.6^2 + 1.2^2 + 1.4^2 + 1 + 1) / 5)
+    scale = math.sqrt((2.6**2 + 1.2**2 + 1.4**2 + 1.0 + 1.0) / 5) + 1e-6
+    assert turns[0] == pytest.approx([3.9 / scale, 2.0 / scale], rel=1e-5)
+    assert turns[1] == pytest.approx([-1.8 / scale, -2.0 / scale], rel=1e-5)
+    assert turns[2] == pytest.approx([-2.1 / scale], rel=1e-5)
