@@ -7,7 +7,9 @@ Network only through ``askrl.judge``; VERL only through ``askrl._verl``. Modules
   ``provenance``;
 - ``guards``: cheap pre-judge checks (empty, truncated, think-only, no checklist);
 - ``rubric``: verdict → reward, with redundancy against already-resolved items;
-- ``scoring``: ``score_turn`` / ``score_turns`` (guards, one concurrent judge call per turn, failure policy);
+- ``turn_credit``: how per-turn values combine into a live episode's return (``credit="online"``; the maths);
+- ``scoring``: ``score_turn`` / ``score_turns`` (guards, one concurrent judge call per turn, answers on non-final
+  turns graded with the final table, failure policy);
 - ``outcome``: ``TurnOutcome``, the result of scoring one turn;
 - ``episode``: ``EpisodeState`` (multi-turn bookkeeping; resumable from an offline dialogue), ``score_episode(s)``;
 - ``placement``: per-turn rewards on each turn's last policy token (``rm_scores``);
@@ -16,7 +18,10 @@ Network only through ``askrl.judge``; VERL only through ``askrl._verl``. Modules
 - ``metrics``: ``reward/...`` step metrics;
 - ``samples``: the original's offline turn samples → judge requests;
 - ``verl_fn``: ``compute_score`` for ``reward.custom_reward_function.path=pkg://reward.verl_fn``;
-- ``score``: the ``python -m reward.score`` CLI.
+- ``score``: the ``python -m reward.score`` CLI;
+- ``audit``: ``python -m reward.audit``, the canonical strategies through ``EpisodeState`` and both estimators,
+  every ordering the reward must respect checked;
+- ``guards_config``: pre-launch refusals (no masked placeholder trains; a custom table must pass the audit).
 
     cfg = RewardConfig()                                   # paper_v1, mask judge failures
     state = EpisodeState(spec, cfg)

@@ -23,8 +23,26 @@ PINNED_V1 = {
 }
 
 
+PINNED_V2 = {
+    "final": "c39276978b0e",
+    "final_strict": "2ef2a9f63de5",
+    "system_grader": "efaac4515911",
+    "system_user": "cd8b3937cd6e",
+    "turn_askmind": "9ce8f1b12e86",
+    "turn_askmind_strict": "0df196f04b60",
+    "turn_overconfidence": "673af0486904",
+    "turn_overconfidence_strict": "85e91acc4b1f",
+    "user_askmind": "c1c9f93a4798",
+    "user_overconfidence": "7755a1408d77",
+}
+
+
 def test_released_v1_prompts_are_unchanged() -> None:
     assert prompt_hashes("v1") == PINNED_V1
+
+
+def test_released_v2_prompts_are_unchanged() -> None:
+    assert prompt_hashes("v2") == PINNED_V2
 
 
 def test_v1_has_no_strict_templates_and_v2_has_every_template() -> None:
