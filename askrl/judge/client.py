@@ -20,9 +20,10 @@ Outages: every call has a deadline, ``call_timeout_s`` (default 300 s), that cov
 attempts, backoff and waits. Within it, a call that finds every breaker open waits (holding no slot) for a cooldown
 to end and a probe to settle instead of failing at once, and refused or dropped connections (an endpoint that is
 down or restarting) do not use the transport budget: such a call fails only at its deadline, so a judge that goes
-away for less than the deadline costs latency, not masked episodes. When every endpoint has been unreachable for a
-whole deadline the judge is not coming back: the failing call's error begins with ``UNAVAILABLE`` and names the
-endpoints in one line; the trainer stops the run on it (``JudgeUnavailableError``) instead of masking every episode. ``call_timeout_s=None`` keeps the old bounds:
+away for less than the deadline costs latency, not masked episodes. A call that ran out of its deadline without
+reaching any endpoint (refused connections from its first attempt, at least half the deadline) means the judge is
+not coming back: its error begins with ``UNAVAILABLE`` and names the endpoints in one line; the trainer stops the
+run on it (``JudgeUnavailableError``) instead of masking every episode. ``call_timeout_s=None`` keeps the old bounds:
 the retry budget alone, and ``no_endpoint`` at once when every breaker is open.
 
     async with JudgeClient(cfg) as client:
@@ -225,8 +226,8 @@ class JudgeClient:
         """The retry loop: transport budget ``max_attempts``, parse budget ``1 + parse_retries``, all within the
         call deadline (see the module docstring for what waits instead of failing when a deadline is set).
 
-        A call that fails while every endpoint has been unreachable for a whole deadline gets the
-        ``UNAVAILABLE`` error text (see ``_unavailable``).
+        A call that ran out of its deadline reaching no endpoint gets the ``UNAVAILABLE`` error text (see
+        ``_unavailable``).
         """
         retry_cfg = self.cfg.retry
         deadline = start + self.cfg.call_timeout_s if self.cfg.call_timeout_s else None
@@ -238,6 +239,8 @@ class JudgeClient:
         last_endpoint: str | None = None
         last_raw: str | None = None
         retry_after: float | None = None
+        first_attempt_at: float | None = None
+        only_refused = True  # every attempt so far found no endpoint listening
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -261,12 +264,14 @@ class JudgeClient:
                 if ep is None:  # another call took the last probe while this one queued
                     continue
                 attempts += 1
+                first_attempt_at = first_attempt_at or time.monotonic()
                 last_endpoint = ep.name
                 try:
                     verdict, usage = await self._attempt(
                         ep, conversation, schema, check, json_schema, temp, max_tokens, remaining, attempts > 1
                     )
                 except JudgeParseError as err:
+                    only_refused = False
                     prompt_tokens += err.prompt_tokens
                     completion_tokens += err.completion_tokens
                     last, last_raw = err, err.raw
@@ -286,6 +291,7 @@ class JudgeClient:
                     continue
                 except JudgeAttemptError as err:
                     last, last_raw = err, None
+                    only_refused = only_refused and _unreachable(err)
                     tried.add(ep.name)
                     # An endpoint that is down (refused or dropped connection) is the breaker's and the deadline's
                     # business: with a deadline, waiting for it to come back does not use the transport budget.
@@ -332,7 +338,7 @@ class JudgeClient:
                 break
             await asyncio.sleep(delay)
         assert last is not None
-        gone = self._unavailable(deadline)
+        gone = self._unavailable(first_attempt_at if only_refused else None)
         ep_url = next((e.cfg.base_url for e in self._endpoints if e.name == last_endpoint), None)
         logger.warning(
             "judge call failed after %d attempt(s): %s (%s)%s",
@@ -362,19 +368,22 @@ class JudgeClient:
         except TimeoutError:
             pass
 
-    def _unavailable(self, deadline: float | None) -> str | None:
-        """When every endpoint has been unreachable for at least a whole deadline the judge is not coming back: the
-        failed call's error says so in one line naming the endpoints (it starts with ``UNAVAILABLE``; the trainer
-        stops the run on it instead of masking every episode). None otherwise."""
+    def _unavailable(self, refused_since: float | None) -> str | None:
+        """The judge is not coming back when a call that reached no endpoint from its first attempt (at
+        ``refused_since``; None: some attempt got an answer) ran out of its deadline with at least half of it spent
+        that way, and every endpoint is still down: the failed call's error then says so in one line naming the
+        endpoints (it starts with ``UNAVAILABLE``; the trainer stops the run on it instead of masking every
+        episode). None otherwise. (With a deadline, refused connections use no retry budget, so such a call can
+        only have ended at its deadline.)"""
         timeout_s = self.cfg.call_timeout_s
-        if deadline is None or timeout_s is None:
-            return None
         now = time.monotonic()
-        down = [ep for ep in self._endpoints if ep.down_since is not None and now - ep.down_since >= timeout_s]
-        if len(down) < len(self._endpoints):
+        if timeout_s is None or refused_since is None or now - refused_since < timeout_s / 2:
+            return None
+        if any(ep.down_since is None for ep in self._endpoints):
             return None
         names = ", ".join(
-            f"{ep.name} ({ep.cfg.base_url}, unreachable for {now - (ep.down_since or now):.0f} s)" for ep in down
+            f"{ep.name} ({ep.cfg.base_url}, unreachable for {now - (ep.down_since or now):.0f} s)"
+            for ep in self._endpoints
         )
         return (
             f"{UNAVAILABLE}endpoint(s) {names}: no reply within askrl.judge.client.call_timeout_s={timeout_s:g}; "

@@ -15,6 +15,7 @@ import pytest
 from askrl.judge.bench import start_server
 from askrl.judge.client import UNAVAILABLE, JudgeClient
 from askrl.judge.config import BreakerConfig, RetryConfig
+from askrl.judge.scripted_server import ServerHandle
 from askrl.judge.types import FailureKind, FinalVerdict
 
 GRADE = [{"role": "user", "content": "Grade this answer."}]
@@ -78,20 +79,33 @@ async def test_a_lone_call_outlasts_its_retry_budget_when_the_endpoint_is_down(
     assert result.ok and result.attempts > RETRY.max_attempts  # refused connections used no transport budget
 
 
-async def test_past_the_deadline_the_call_fails_and_a_judge_that_stays_down_says_so(
+async def test_a_call_that_reaches_no_endpoint_until_its_deadline_says_the_judge_is_gone(
     judge: Judge, make_client: Callable[..., JudgeClient]
 ) -> None:
     client = make_client(f"{judge.url}/v1", retry=RETRY, breaker=BREAKER, call_timeout_s=1.0)
     judge.kill()
     start = time.monotonic()
-    first = await client.complete(GRADE, FinalVerdict)  # the outage began during this call: a failure, counted
-    assert first.failure in (FailureKind.HTTP_ERROR, FailureKind.NO_ENDPOINT) and time.monotonic() - start <= 1.1
-    assert client.metrics()["judge/failures"] == 1 and not (first.error or "").startswith(UNAVAILABLE)
-    second = await client.complete(GRADE, FinalVerdict)  # down for a whole deadline now: not coming back
-    assert not second.ok and (second.error or "").startswith(UNAVAILABLE)  # the trainer stops the run on this
-    assert f"ep0 (http://127.0.0.1:{judge.port}/v1" in second.error
-    assert "call_timeout_s=1" in second.error and "\n" not in second.error
+    result = await client.complete(GRADE, FinalVerdict)
+    assert result.failure in (FailureKind.HTTP_ERROR, FailureKind.NO_ENDPOINT) and time.monotonic() - start <= 1.1
+    assert (result.error or "").startswith(UNAVAILABLE)  # the trainer stops the run on this
+    assert f"ep0 (http://127.0.0.1:{judge.port}/v1" in result.error
+    assert "call_timeout_s=1" in result.error and "\n" not in result.error
+    assert client.metrics()["judge/failures"] == 1
     judge.start()  # the fixture kills it again
+
+
+async def test_a_judge_that_answered_during_the_call_is_not_gone(
+    judge: Judge, make_client: Callable[..., JudgeClient]
+) -> None:
+    ServerHandle(judge.url).script([{"status": 500}])
+    slow_retry = RETRY.model_copy(update={"initial_delay_s": 0.5, "max_delay_s": 0.5, "max_attempts": 10})
+    client = make_client(f"{judge.url}/v1", retry=slow_retry, breaker=BREAKER, call_timeout_s=1.0)
+    call = asyncio.create_task(client.complete(GRADE, FinalVerdict))
+    await asyncio.sleep(0.2)  # the 500 came back; the retry waits 0.5 s
+    judge.kill()
+    result = await call
+    assert not result.ok and not (result.error or "").startswith(UNAVAILABLE)  # a masked call, not a stopped run
+    judge.start()
 
 
 async def test_queueing_counts_against_the_deadline(judge: Judge, make_client: Callable[..., JudgeClient]) -> None:
