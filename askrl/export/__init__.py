@@ -68,6 +68,8 @@ def export(run: Path, out: Path, step: int | None = None, *, check_vllm: bool = 
     from askrl.export.model_card import model_card
     from askrl.export.verify import compare_greedy, vllm_check
 
+    if out.exists() and any(out.iterdir()) and not (out / "config.json").is_file():
+        raise ConfigError(f"--out {out} exists and is not a model folder; choose a new or empty folder (it is replaced)")
     chosen = choose_step(run, step)
     checkpoint = run / f"global_step_{chosen}"
     actor = actor_dir(checkpoint)

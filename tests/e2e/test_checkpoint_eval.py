@@ -41,6 +41,7 @@ VERDICT = {"is_final_answer": True, "is_correct": True, "all_required_points_res
 
 def offline_history(run_dir: Path) -> list[dict]:
     """History rows of an offline wandb run, read from its ``run-*.wandb`` transaction log (LevelDB log format)."""
+    from google.protobuf.message import DecodeError
     from wandb.proto import wandb_internal_pb2 as pb
 
     data = next(run_dir.glob("run-*.wandb")).read_bytes()
@@ -60,7 +61,10 @@ def offline_history(run_dir: Path) -> list[dict]:
             continue
         payload, pending = pending + chunk, b""
         record = pb.Record()
-        record.ParseFromString(payload)
+        try:
+            record.ParseFromString(payload)
+        except DecodeError:  # the last record of a killed run may be cut
+            break
         if record.WhichOneof("record_type") == "history":
             rows.append({i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in record.history.item})
     return rows
@@ -144,22 +148,24 @@ def export(ckpt: Path, out: Path, log: Path) -> dict:
 def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
     tmp_path: Path, judge_server_factory, shared_data: Path, train_env: dict
 ) -> None:
-    judge = judge_server_factory(latency_ms=300)
+    judge = judge_server_factory()
     judge.script([{"json": VERDICT, "repeat": 100000}])
     ckpt, ray_dir = tmp_path / "ckpt", tempfile.mkdtemp(prefix="askrl-ce-", dir="/tmp")
     cmd = base_command(ckpt, ray_dir, judge.base_url, shared_data, "rollout") + [
         "actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_alpha=16",
         "actor_rollout_ref.model.lora.merge=true",
     ]
-    state = {"before_step3": None, "killed": False}
+    state = {"armed": False, "killed": False}
 
     def kill_judge_inside_step3_evaluation() -> None:
         if state["killed"]:
             return
-        if state["before_step3"] is None and len(history(ckpt)) == 2:
-            state["before_step3"] = len(judge.requests())
-        elif state["before_step3"] is not None and len(judge.requests()) > state["before_step3"]:
-            judge.stop()  # step 3's evaluation has started talking to the judge
+        if not state["armed"] and len(history(ckpt)) == 2:
+            judge.reset()  # from now on every judge request hangs: step 3's evaluation is caught inside a call
+            judge.script([{"hang": True, "repeat": 100000}])
+            state["armed"] = True
+        elif state["armed"] and judge.requests():
+            judge.stop()  # step 3's evaluation is waiting on the judge: kill it
             state["killed"] = True
 
     try:

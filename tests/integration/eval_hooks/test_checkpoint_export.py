@@ -110,3 +110,14 @@ def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path,
     assert summary["askmind"]["n"] == 2
     graded = [r for r in judge_server.requests() if r["model"] == "scripted"]
     assert graded, "the evaluation judge was never asked"
+
+
+def test_export_refuses_to_replace_a_folder_that_is_not_a_model(run_dir: Path, tmp_path: Path) -> None:
+    from askrl.export import export
+
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("do not delete")
+    with pytest.raises(ConfigError, match="is not a model folder"):
+        export(run_dir, precious, check_vllm=False)
+    assert (precious / "thesis.tex").is_file()
