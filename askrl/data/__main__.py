@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from askrl.data.build import cli as build_cli
+from askrl.data.build.store import is_side_file
 from askrl.data.loading import LoadedFile, load_records, record_files
 from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
@@ -59,7 +60,8 @@ def is_verl_rows(path: Path) -> bool:
 
 
 def validate(path: Path, kind: str | None) -> int:
-    files = record_files(path)
+    # A build folder's bookkeeping files (rejected.jsonl, ...) are not records; its records.jsonl is.
+    files = [f for f in record_files(path) if f == path or not is_side_file(f)]
     if not files:
         print(f"{path}: no .jsonl or .parquet files found", file=sys.stderr)
         return 2

@@ -9,8 +9,8 @@ Who uses it: ``runner.py``, one coroutine per item (items never wait for each ot
 4. **trajectory** (``--trajectories``): ``trajectory.run_trajectory``.
 The near-duplicate gate runs at commit time in the runner. The kept record has exactly the AskBench fields
 (``records.AskMindRecord`` / ``OverconfidenceRecord``; ``python -m askrl.data validate`` accepts it), plus
-``solution`` when the input had one, ``pass_rate``/``difficulty_bucket`` when sampled, and
-``conversation_history`` with trajectories.
+``solution`` when the input had one, ``pass_rate``/``difficulty_bucket`` when sampled, and with trajectories
+``conversation_history`` and ``trajectory`` (rounds, whether the answer was force-corrected).
 
     outcome = await build_item(llm, "askmind", qa, options)
 """

@@ -27,9 +27,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -49,6 +50,7 @@ from askrl.judge.config import BreakerConfig, RetryConfig
 
 logger = logging.getLogger(__name__)
 
+R = TypeVar("R")
 QUESTION_KEY = {"askmind": "degraded_question", "overconfidence": "overconfidence_question"}
 
 
@@ -181,7 +183,12 @@ class _Committer:
             sink.close()
 
 
-async def _pool(items: list[QAItem], concurrency: int, work: Any, on_done: Any) -> None:
+async def _pool(
+    items: list[QAItem],
+    concurrency: int,
+    work: Callable[[QAItem], Awaitable[R]],
+    on_done: Callable[[QAItem, R], None],
+) -> None:
     """Run ``work(item)`` for every item with ``concurrency`` workers, calling ``on_done(item, result)`` in turn.
 
     The first exception a worker raises (``JudgeUnavailableError``: the LLM is gone) cancels the other workers and

@@ -27,6 +27,11 @@ BUILD, REPORT = "build.json", "report.json"
 RESUME_KEYS = ("task", "input", "mapping", "prompt_version")
 
 
+def is_side_file(path: Path) -> bool:
+    """A build's bookkeeping file (rejected, failed, pass rates) beside its ``build.json``: not records."""
+    return path.name in (REJECTED, FAILED, PASS_RATES) and (path.parent / BUILD).is_file()
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Complete JSON lines of ``path`` (none if missing); a partial last line is cut off the file."""
     if not path.exists():

@@ -67,6 +67,7 @@ def test_good_generations_are_kept_and_validate(server: ScriptedServer, tmp_path
     loaded = load_records(tmp_path / "out" / "records.jsonl")
     assert loaded.kind == task and len(loaded.records) == len(kept)
     assert data_main(["validate", str(tmp_path / "out" / "records.jsonl")]) == 0
+    assert data_main(["validate", str(tmp_path / "out")]) == 0  # the folder: its bookkeeping files are skipped
     prepared = prepare_parquet(task, tmp_path / "out" / "records.jsonl", tmp_path / "parquet")
     assert prepared.train_rows == len(kept)
     saved = json.loads((tmp_path / "out" / "report.json").read_text())
