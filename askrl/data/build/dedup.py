@@ -5,7 +5,9 @@ records on resume) and checks each variant at commit time, after every other gat
 another reason never blocks a later one. Text is normalised (lowercase, words of letters and digits only), cut
 into overlapping word 3-grams, and compared by exact Jaccard similarity; MinHash (64 hashes, 16 bands of 4)
 only narrows which kept items are compared, so the decision itself is exact. At a threshold of 0.7 or more an
-LSH miss has a probability below 1e-3.
+LSH miss has a probability below 1e-3. Candidates whose signatures agree on fewer than ``threshold - 0.15`` of the
+hashes (four standard errors of that estimate below) are dropped before the exact comparison, so templated data,
+whose items all share a band or two, does not turn each lookup into a scan of everything kept.
 
 Under concurrency, which of two near-duplicates is kept depends on which finishes first; the other is rejected
 as ``near_duplicate`` naming the kept id.
@@ -44,12 +46,18 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def _bands(grams: frozenset[str]) -> list[bytes]:
+_ESTIMATE_MARGIN = 0.15
+
+
+def _signature(grams: frozenset[str]) -> np.ndarray:
     values = np.array(
         [int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "big") % _PRIME for g in grams],
         dtype=np.uint64,
     )
-    signature = ((values[None, :] * _A[:, None] + _B[:, None]) % _PRIME).min(axis=1)
+    return ((values[None, :] * _A[:, None] + _B[:, None]) % _PRIME).min(axis=1)
+
+
+def _bands(signature: np.ndarray) -> list[bytes]:
     return [band.tobytes() + bytes([i]) for i, band in enumerate(signature.reshape(_BANDS, _ROWS))]
 
 
@@ -61,6 +69,7 @@ class NearDuplicateIndex:
             raise ValueError(f"dedup threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self._grams: dict[str, frozenset[str]] = {}
+        self._signatures: dict[str, np.ndarray] = {}
         self._buckets: defaultdict[bytes, list[str]] = defaultdict(list)
 
     def __len__(self) -> int:
@@ -69,9 +78,13 @@ class NearDuplicateIndex:
     def find(self, text: str) -> tuple[str, float] | None:
         """``(id, similarity)`` of the most similar kept text at or above the threshold, else ``None``."""
         grams = shingles(text)
-        candidates = {key for band in _bands(grams) for key in self._buckets.get(band, ())}
+        signature = _signature(grams)
+        candidates = sorted({key for band in _bands(signature) for key in self._buckets.get(band, ())})
+        if not candidates:
+            return None
+        agree = (np.stack([self._signatures[k] for k in candidates]) == signature).mean(axis=1)
         best: tuple[str, float] | None = None
-        for key in sorted(candidates):
+        for key in (k for k, a in zip(candidates, agree, strict=True) if a >= self.threshold - _ESTIMATE_MARGIN):
             score = jaccard(grams, self._grams[key])
             if score >= self.threshold and (best is None or score > best[1]):
                 best = (key, score)
@@ -79,6 +92,8 @@ class NearDuplicateIndex:
 
     def add(self, key: str, text: str) -> None:
         grams = shingles(text)
+        signature = _signature(grams)
         self._grams[key] = grams
-        for band in _bands(grams):
+        self._signatures[key] = signature
+        for band in _bands(signature):
             self._buckets[band].append(key)
