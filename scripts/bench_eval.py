@@ -12,7 +12,8 @@ the *chain* bound (a dialogue's calls are sequential, so nothing finishes before
 latencies, summed; requests are matched to dialogues by the question they carry). ``bound_s`` is the larger,
 ``bound_items_per_s = items / bound_s`` and ``ratio = bound_s / wall_s`` (1.0: nothing lost to scheduling or
 client overhead); a per-turn barrier (the original) loses most of it under heavy-tailed latency. Prints a JSON
-line last.
+line last, with the CPU seconds of the client and each server (on a small machine the CPU, not the schedule, is
+what binds at short latencies).
 
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 200 --latency-sigma 1 --concurrency 100
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 0 --data-dir ../shared/data/askbench   # wall time
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from askrl.bench.bound import EpisodeTrace, rollout_bound
 from eval_hooks.conversation import parse_conversation
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
             summary = asyncio.run(evaluate(spec))
             wall = time.monotonic() - start
         cand_log, judge_log = served_latencies(cand_url), served_latencies(judge_url)
+        cpu = {"client": time.process_time(), **{name: sum(psutil.Process(p.pid).cpu_times()[:2])
+                                                  for name, p in (("candidate_server", cand), ("judge_server", judge))}}  # fmt: skip
     finally:
         for proc in (cand, judge):
             proc.terminate()
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         "capacity_bound_s": round(max(bound.policy_capacity_s, bound.judge_capacity_s), 3),
         "candidate_requests": len(cand_log),
         "judge_requests": len(judge_log),
+        "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
         "judge_failed": summary["askmind"]["judge_failed"],
         "candidate_failed": summary["askmind"]["candidate_failed"],
         "latency_ms": args.latency_ms,
