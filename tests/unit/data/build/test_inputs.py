@@ -77,3 +77,18 @@ def test_parquet_input(tmp_path: Path) -> None:
     pd.DataFrame([{"q": "What is 1 + 1?", "a": "2", "solution": None}]).to_parquet(tmp_path / "qa.parquet")
     (item,) = load_qa(tmp_path / "qa.parquet", parse_mapping("question=q,answer=a"))
     assert (item.ori_question, item.expected_answer, item.solution) == ("What is 1 + 1?", "2", None)
+
+
+def test_hf_source_reads_a_datasets_folder(tmp_path: Path) -> None:
+    """``hf:NAME[:split]`` goes through ``datasets.load_dataset``; a local folder of JSONL needs no network."""
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    _write(folder / "train.jsonl", [{"problem": "What is 1 + 1?", "answer": "2"}, {"problem": " ", "answer": "3"}])
+    with pytest.raises(DataValidationError) as err:
+        load_qa(f"hf:{folder}:train", parse_mapping("question=problem,answer=answer"))
+    assert [str(i) for i in err.value.issues] == [
+        f"hf:{folder}:train:2: field 'problem (mapped to ori_question)': must not be blank"
+    ]
+    _write(folder / "train.jsonl", [{"problem": "What is 1 + 1?", "answer": "2"}])
+    (item,) = load_qa(f"hf:{folder}", parse_mapping("question=problem,answer=answer"))  # default split: train
+    assert (item.ori_question, item.expected_answer, item.line) == ("What is 1 + 1?", "2", 1)
