@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "need_reference_policy": "verl.trainer.ppo.utils:need_reference_policy",
     "PPOTrainerSync": "verl.trainer.ppo.v1.trainer_sync:PPOTrainerSync",
     "PPOTrainerColocateAsync": "verl.trainer.ppo.v1.trainer_colocate_async:PPOTrainerColocateAsync",
+    "PPOTrainerSeparateAsync": "verl.trainer.ppo.v1.trainer_separate_async:PPOTrainerSeparateAsync",
     "ReplayBuffer": "verl.trainer.ppo.v1.replay_buffer:ReplayBuffer",
     "ReplayBufferAsync": "verl.trainer.ppo.v1.replay_buffer:ReplayBufferAsync",
     "replay_buffer_module": "verl.trainer.ppo.v1.replay_buffer",

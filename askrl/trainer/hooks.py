@@ -105,3 +105,10 @@ class AskTrainerColocateAsync(  # type: ignore[misc,name-defined]
 ):
     """``PPOTrainerColocateAsync`` (``trainer.v1.trainer_mode=colocate_async``) with the same hooks as the sync
     trainer; VERL's own off-policy metrics (``*/off_policy/...`` staleness of the trajectories) come with it."""
+
+
+class AskTrainerSeparateAsync(  # type: ignore[misc,name-defined]
+    AskrlStepHooks, CheckpointEvalHooks, _verl.PPOTrainerSeparateAsync
+):
+    """``PPOTrainerSeparateAsync`` (GPU only: a separate rollout pool, see ``askrl.trainer.modes``) with the same
+    hooks."""

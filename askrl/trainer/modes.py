@@ -2,9 +2,9 @@
 
 Why: VERL checks the async modes' requirements with ``assert`` inside the TaskRunner actor, after Ray started and
 the workers were built, where a failure hangs or scrolls by in a remote traceback. askrl's trainer hooks (step
-metrics, sample conversations, checkpoint evaluation: :mod:`askrl.trainer.hooks`) serve ``sync`` and
-``colocate_async``; ``separate_async`` runs VERL's own trainer, without them, and only where its resource pools
-exist.
+metrics, sample conversations, checkpoint evaluation: :mod:`askrl.trainer.hooks`) serve all three modes;
+``separate_async`` runs only where its resource pools exist (tested end to end: ``sync`` and ``colocate_async`` on
+CPU; ``separate_async`` needs GPUs and is not).
 
 - ``sync``: rollout, then training, then the weight update; the judge is on the critical path of every step.
 - ``colocate_async``: trainer and rollout share the devices; when a step has its batch, unfinished episodes are

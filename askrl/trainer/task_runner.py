@@ -1,6 +1,6 @@
 """The Ray actor that runs VERL's v1 trainer for askrl: VERL's ``TaskRunnerV1`` with askrl's plugins loaded first
-and askrl's trainers (VERL's sync and colocate_async ones plus step metrics, :mod:`askrl.trainer.hooks`) in place
-of VERL's.
+and askrl's trainers (VERL's three, each plus step metrics and the other hooks of :mod:`askrl.trainer.hooks`) in
+place of VERL's.
 
 Why: VERL resolves advantage estimators, rollout backends and platforms by name inside this actor; its registries
 are per process, so ``askrl.plugins`` must be imported here before ``TaskRunnerV1.run`` does anything. (With the
@@ -33,16 +33,21 @@ class AskrlTaskRunner(_verl.TaskRunnerV1.__ray_actor_class__):  # type: ignore[m
 
 
 def use_askrl_trainer() -> None:
-    """Serve VERL's ``sync`` and ``colocate_async`` trainer names with askrl's subclasses (step metrics, sample
-    conversations, checkpoint evaluation) in this process.
+    """Serve VERL's ``sync``, ``colocate_async`` and ``separate_async`` trainer names with askrl's subclasses (step
+    metrics, sample conversations, checkpoint evaluation) in this process.
 
     The names stay VERL's on purpose: VERL branches on ``trainer_mode == "sync"`` in many places, and a new mode
     name would silently switch to async semantics. Only this (TaskRunner) process's registry changes.
     """
-    from askrl.trainer.hooks import AskTrainerColocateAsync, AskTrainerSync
+    from askrl.trainer.hooks import AskTrainerColocateAsync, AskTrainerSeparateAsync, AskTrainerSync
 
     registry = _verl.TRAINER_REGISTRY
-    for mode, cls in (("sync", AskTrainerSync), ("colocate_async", AskTrainerColocateAsync)):
+    modes = {
+        "sync": AskTrainerSync,
+        "colocate_async": AskTrainerColocateAsync,
+        "separate_async": AskTrainerSeparateAsync,
+    }
+    for mode, cls in modes.items():
         if registry.get(mode) is cls:
             continue
         if not issubclass(cls, registry[mode]):
