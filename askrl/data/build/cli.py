@@ -48,7 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--dedup-threshold", type=float, default=0.9, help="word-trigram Jaccard that is a duplicate")
     p.add_argument("--concurrency", type=int, default=64, help="items in flight")
     p.add_argument("--llm-concurrency", type=int, default=64, help="LLM requests in flight per client")
-    p.add_argument("--request-timeout-s", type=float, default=300.0)
+    p.add_argument("--request-timeout-s", type=float, default=300.0, help="one LLM request")
+    p.add_argument("--call-timeout-s", type=float, default=900.0, help="one call: retries and outage waits")
     p.add_argument("--api-key-env", default=None, help="environment variable holding the API key (none: keyless)")
     p.add_argument("--prompt-version", default="v1")
     p.add_argument("--seed", type=int, default=0)
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             prompt_version=args.prompt_version,
             api_key_env=args.api_key_env,
             request_timeout_s=args.request_timeout_s,
+            call_timeout_s=args.call_timeout_s,
             policy_max_tokens=args.policy_max_tokens,
             seed=args.seed,
             progress=not args.no_progress,

@@ -27,6 +27,7 @@ from askrl.data.build.answers import answer_matches
 from askrl.data.build.inputs import QAItem
 from askrl.data.build.llm import BuildLLM
 from askrl.data.build.outcomes import Failed
+from askrl.judge.client import UNAVAILABLE
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ async def sample_pass_rate(llm: BuildLLM, qa: QAItem, samples: int) -> PassRate 
     usable = [c for c in checks if c is not None]
     failed = samples - len(usable)
     if not usable:
+        gone = next((r.error for r in results if r.error and r.error.startswith(UNAVAILABLE)), None)
         kinds = sorted({r.failure.value for r in results if r.failure is not None} or {"timeout"})
-        return Failed(qa.id, "pass_rate", kinds[0], f"none of {samples} policy samples was usable ({', '.join(kinds)})")
+        error = gone or f"none of {samples} policy samples was usable ({', '.join(kinds)})"
+        return Failed(qa.id, "pass_rate", kinds[0], error)
     correct = sum(usable)
     return PassRate(qa.id, correct / len(usable), correct, len(usable), failed)
 

@@ -60,11 +60,17 @@ def client_config(
     max_concurrency: int = 64,
     api_key_env: str | None = None,
     request_timeout_s: float = 300.0,
+    call_timeout_s: float = 900.0,
     retry: RetryConfig | None = None,
     breaker: BreakerConfig | None = None,
     name: str = "llm",
 ) -> JudgeClientConfig:
-    """A judge-client config over ``urls`` (each an OpenAI-compatible base URL ending in ``/v1``)."""
+    """A judge-client config over ``urls`` (each an OpenAI-compatible base URL ending in ``/v1``).
+
+    Generations are long, so one attempt may take ``request_timeout_s`` and a whole call (retries, waiting out an
+    endpoint restart) ``call_timeout_s``; endpoints unreachable for all of it stop the build
+    (``JudgeUnavailableError``) instead of failing every remaining item.
+    """
     endpoints = [
         EndpointConfig(
             name=f"{name}{i}",
@@ -79,6 +85,7 @@ def client_config(
         endpoints=endpoints,
         max_concurrency=max_concurrency,
         request_timeout_s=request_timeout_s,
+        call_timeout_s=call_timeout_s,
         max_tokens=GENERATE_MAX_TOKENS,
         retry=retry or RetryConfig(),
         breaker=breaker or BreakerConfig(),

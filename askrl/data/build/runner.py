@@ -10,7 +10,9 @@ Who uses it: ``python -m askrl.data build`` (``cli.py``) and ``scripts/bench_bui
    the items outside the even spread are rejected as ``bucket_full``. Balancing needs every rate: when some items
    failed sampling, the run stops after this phase (re-run to retry them) instead of balancing on partial rates;
 5. ``concurrency`` workers build items (``pipeline.build_item``); each outcome is committed at once (near-duplicate
-   gate, then one flushed line in ``records.jsonl``, ``rejected.jsonl`` or ``failed.jsonl``);
+   gate, then one flushed line in ``records.jsonl``, ``rejected.jsonl`` or ``failed.jsonl``). A failure saying that
+   no endpoint answered for a whole call deadline (the judge client's ``UNAVAILABLE``) stops the build: the items
+   in flight are cancelled (a re-run builds them) instead of every remaining item failing the same way;
 6. ``DIR/report.json`` and a table of kept / rejected-by-reason / failed-by-step counts (this run and in total).
 
 A progress bar (tqdm, on stderr) shows kept, rejected and failed. How it fails: ``DataError`` /
@@ -45,7 +47,7 @@ from askrl.data.build.pipeline import ItemOptions, build_item
 from askrl.data.build.report import BuildCounts, print_table, write_report
 from askrl.data.build.trajectory import MAX_ROUNDS
 from askrl.errors import DataError
-from askrl.judge.client import JudgeUnavailableError
+from askrl.judge.client import UNAVAILABLE, JudgeUnavailableError
 from askrl.judge.config import BreakerConfig, RetryConfig
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class BuildSpec:
     prompt_version: str = "v1"
     api_key_env: str | None = None
     request_timeout_s: float = 300.0
+    call_timeout_s: float = 900.0
     policy_max_tokens: int = 4096
     retry: RetryConfig | None = None  # the judge client's defaults when None (tests shorten the backoff)
     breaker: BreakerConfig | None = None
@@ -169,6 +172,8 @@ class _Committer:
         else:
             self.failed.write({"id": outcome.id, "step": outcome.step, "kind": outcome.kind, "error": outcome.error})
             self.counts.failed[outcome.label] += 1
+            if outcome.error.startswith(UNAVAILABLE):  # no endpoint answered for a whole call deadline
+                raise JudgeUnavailableError(outcome.error)
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(
@@ -257,6 +262,7 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
             max_concurrency=spec.llm_concurrency,
             api_key_env=spec.api_key_env,
             request_timeout_s=spec.request_timeout_s,
+            call_timeout_s=spec.call_timeout_s,
             retry=spec.retry,
             breaker=spec.breaker,
             name="policy",
@@ -267,6 +273,7 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
         max_concurrency=spec.llm_concurrency,
         api_key_env=spec.api_key_env,
         request_timeout_s=spec.request_timeout_s,
+        call_timeout_s=spec.call_timeout_s,
         retry=spec.retry,
         breaker=spec.breaker,
     )

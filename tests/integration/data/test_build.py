@@ -288,3 +288,17 @@ def test_build_from_shared_math500(server: ScriptedServer, tmp_path: Path, share
     assert all(r["solution"] for r in kept)
     if kept:
         assert load_records(tmp_path / "out" / "records.jsonl").kind == "askmind"
+
+
+def test_an_llm_that_is_gone_stops_the_build_with_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
+                      "--llm-url", f"http://127.0.0.1:{port}/v1", "--call-timeout-s", "1", "--no-progress"])  # fmt: skip
+    assert code == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "unavailable" in report["stopped"] and report["run"]["kept"] == 0
+    assert lines(tmp_path / "out" / "records.jsonl") == []
