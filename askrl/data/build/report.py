@@ -105,5 +105,8 @@ def print_table(report: dict[str, Any]) -> None:
     console = Console(stderr=True)
     console.print(table)
     console.print(f"{run['processed']} items in {report['wall_s']:.1f} s ({report['items_per_s']:.2f} items/s)")
+    if "pass_rates" in report:
+        spread = ", ".join(f"{bucket}: {n}" for bucket, n in report["pass_rates"]["histogram"].items())
+        console.print(f"pass rates of {report['pass_rates']['sampled']} items by bucket: {spread}")
     if report["stopped"]:
         console.print(f"[bold]stopped:[/bold] {report['stopped']}")
