@@ -205,6 +205,7 @@ class StepWatcher:
         self._bar = Progress(
             TextColumn("step"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[rate]}"),
             TextColumn("ETA {task.fields[eta]}"), console=Console(file=self.out), transient=False,
+            redirect_stdout=False, redirect_stderr=False,  # sys.stdout/stderr (Ray's log monitor) stay on the log
         )
         self._task = self._bar.add_task("train", total=self.total, completed=self.step, rate="-- s/step", eta="--")
         self._bar.start()

@@ -169,3 +169,19 @@ def test_eval_line_keeps_a_long_error_to_one_line() -> None:
     assert line == "eval step 2 (failed, 25s): EvalStepError: evaluator exited with code 2; log ends:"
     long = eval_line({**entry, "error": "y" * 500})
     assert "\n" not in long and len(long) < 300 and long.endswith("…")
+
+
+def test_the_terminal_bar_leaves_sys_stdout_and_stderr_alone(tmp_path: Path) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    before = (sys.stdout, sys.stderr)
+    out = Terminal()
+    watcher = StepWatcher(tmp_path, total_steps=2, out=out, interactive=True)
+    watcher.start(poll_s=0.05)
+    try:
+        assert (sys.stdout, sys.stderr) == before  # rich's Live would otherwise route them to the console
+    finally:
+        watcher.stop()
+    assert "askrl: training 2 steps from step 0" in out.getvalue()
