@@ -39,13 +39,13 @@ VERDICT = {"is_final_answer": True, "is_correct": True, "all_required_points_res
            "missing_required_points": [], "notes": "scripted"}
 
 
-def offline_history(run_dir: Path) -> list[dict]:
-    """History rows of an offline wandb run, read from its ``run-*.wandb`` transaction log (LevelDB log format)."""
+def offline_records(run_dir: Path) -> list:
+    """The records of an offline wandb run, read from its ``run-*.wandb`` transaction log (LevelDB log format)."""
     from google.protobuf.message import DecodeError
     from wandb.proto import wandb_internal_pb2 as pb
 
     data = next(run_dir.glob("run-*.wandb")).read_bytes()
-    block, pos, pending, rows = 32768, 7, b"", []  # 7: the ":W&B" header
+    block, pos, pending, records = 32768, 7, b"", []  # 7: the ":W&B" header
     while pos + 7 <= len(data):
         left = block - pos % block
         if left < 7:
@@ -65,9 +65,21 @@ def offline_history(run_dir: Path) -> list[dict]:
             record.ParseFromString(payload)
         except DecodeError:  # the last record of a killed run may be cut
             break
-        if record.WhichOneof("record_type") == "history":
-            rows.append({i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in record.history.item})
-    return rows
+        records.append(record)
+    return records
+
+
+def offline_history(run_dir: Path) -> list[dict]:
+    """History rows (one dict per logged step) of an offline wandb run."""
+    return [{i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in r.history.item}
+            for r in offline_records(run_dir) if r.WhichOneof("record_type") == "history"]
+
+
+def step_metrics(wandb_dir: Path) -> dict[str, str]:
+    """``define_metric`` declarations of the runs in ``wandb_dir``: metric name or glob -> its step metric."""
+    return {(r.metric.name or r.metric.glob_name): r.metric.step_metric
+            for run in wandb_dir.glob("wandb/offline-run-*") for r in offline_records(run)
+            if r.WhichOneof("record_type") == "metric"}
 
 
 def eval_rows(wandb_dir: Path) -> dict[int, dict]:
@@ -184,6 +196,7 @@ def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
         assert suite["n"] == 2 and suite["acc"] == 1.0 and suite["judge_failed"] == 0, suite
     assert lines[2]["suites"]["askmind"]["judge_failed"] >= 1  # the dead judge: counted, not scored
 
+    assert step_metrics(tmp_path).get("eval/*") == "eval/global_step"
     rows = eval_rows(tmp_path)
     assert sorted(rows) == [1, 2, 3]
     for step, row in rows.items():
