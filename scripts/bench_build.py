@@ -1,6 +1,6 @@
 """Data-build throughput benchmark: a thin wrapper over ``askrl.data.build.bench.main`` (see its docstring).
 
-.venv/bin/python scripts/bench_build.py --items 400 --latency-ms 200 --concurrency 64 --llm-concurrency 64
+.venv/bin/python scripts/bench_build.py --items 1000 --latency-ms 200 --concurrency 128 --llm-concurrency 64
 """
 
 from __future__ import annotations

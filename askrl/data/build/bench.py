@@ -11,7 +11,7 @@ at most ``concurrency / (depth * L)`` items/s; and ``llm_concurrency`` requests 
 How it fails: ``EvalError`` if the server does not start or any item fails (a benchmark of failures is
 meaningless). The last stdout line is JSON: ``items_per_s``, ``bound_items_per_s``, ``ratio`` and more.
 
-    python scripts/bench_build.py --items 400 --latency-ms 200 --concurrency 64 --llm-concurrency 64
+    python scripts/bench_build.py --items 1000 --latency-ms 200 --concurrency 128 --llm-concurrency 64
 """
 
 from __future__ import annotations

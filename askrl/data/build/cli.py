@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--max-points", type=int, default=6, help="longest checklist kept")
     p.add_argument("--min-claims", type=int, default=2, help="fewest false premises of an AskOverconfidence item")
     p.add_argument("--dedup-threshold", type=float, default=0.9, help="word-trigram Jaccard that is a duplicate")
-    p.add_argument("--concurrency", type=int, default=64, help="items in flight")
+    p.add_argument("--concurrency", type=int, default=128, help="items in flight (about 2x --llm-concurrency)")
     p.add_argument("--llm-concurrency", type=int, default=64, help="LLM requests in flight per client")
     p.add_argument("--request-timeout-s", type=float, default=300.0, help="one LLM request")
     p.add_argument("--call-timeout-s", type=float, default=900.0, help="one call: retries and outage waits")

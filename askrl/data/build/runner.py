@@ -69,7 +69,7 @@ class BuildSpec:
     policy_model: str | None = None  # default: the generator's model
     mapping: dict[str, str] = field(default_factory=dict)
     limit: int | None = None
-    concurrency: int = 64  # items in flight
+    concurrency: int = 128  # items in flight: twice the LLM slots keeps them full (items wait between rounds)
     llm_concurrency: int = 64  # requests in flight per client
     pass_rate_samples: int = 0
     balance: bool = False
