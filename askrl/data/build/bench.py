@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Data-build throughput against a scripted LLM server.")
     parser.add_argument("--items", type=int, default=400)
     parser.add_argument("--latency-ms", type=float, default=200.0)
-    parser.add_argument("--concurrency", type=int, default=64, help="items in flight")
+    parser.add_argument("--concurrency", type=int, default=128, help="items in flight")
     parser.add_argument("--llm-concurrency", type=int, default=64, help="LLM requests in flight")
     parser.add_argument("--task", choices=["askmind", "overconfidence"], default="askmind")
     parser.add_argument("--trajectories", action="store_true")
