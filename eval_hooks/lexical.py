@@ -188,8 +188,11 @@ async def arbiter_reply_from_prompt(text: str) -> ArbiterVerdict | JudgeResult[A
     )
     history = parse_conversation(_section(text, "conversation") or "")
     history.append({"role": "assistant", "content": _section(text, "latest_assistant_message") or ""})
-    result = await LexicalEvalJudge().arbitrate(scn, history, strict="STRICT protocol" in text)
+    result = await _SERVER_JUDGE.arbitrate(scn, history, strict="STRICT protocol" in text)
     return result.verdict if result.verdict is not None else result
+
+
+_SERVER_JUDGE = LexicalEvalJudge()
 
 
 def rubric_reply_from_prompt(text: str) -> RubricVerdict:
