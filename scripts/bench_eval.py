@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -81,20 +82,25 @@ def question_of(entry: dict[str, Any]) -> str | None:
     return history[0]["content"].strip() if history else None
 
 
-def served_latencies(url: str) -> list[tuple[str | None, float]]:
+def served_latencies(url: str) -> list[tuple[str | None, float, bool]]:
+    """``(question, seconds slept, is a first turn)`` per logged request."""
     log = httpx.get(f"{url}/admin/requests", timeout=30).json()["requests"]
-    return [(question_of(r), float(r.get("latency_ms", 0.0)) / 1000) for r in log]
+    return [(question_of(r), float(r.get("latency_ms", 0.0)) / 1000,
+             sum(m.get("role") != "system" for m in r["messages"]) == 1) for r in log]  # fmt: skip
 
 
-def bound_of(cand: list[tuple[str | None, float]], judge: list[tuple[str | None, float]], slots: int) -> Any:
+def bound_of(cand: list[tuple[str | None, float, bool]], judge: list[tuple[str | None, float, bool]], slots: int) -> Any:
+    """Chains of dialogues whose question is shared by another dialogue (the file has such pairs) cannot be told
+    apart and are left out: the chain bound stays a lower bound."""
+    first_turns = Counter(key for key, _, first in cand if first)
     chains: dict[str | None, tuple[list[float], list[float]]] = {}
-    for key, seconds in cand:
+    for key, seconds, _ in cand:
         chains.setdefault(key, ([], []))[0].append(seconds)
-    for key, seconds in judge:
+    for key, seconds, _ in judge:
         chains.setdefault(key, ([], []))[1].append(seconds)
-    episodes = [EpisodeTrace(tuple(p), tuple(j)) for key, (p, j) in chains.items() if key is not None]
-    return rollout_bound(episodes, policy_service_s=[s for _, s in cand], policy_slots=slots,
-                         judge_service_s=[s for _, s in judge], judge_slots=slots)  # fmt: skip
+    episodes = [EpisodeTrace(tuple(p), tuple(j)) for key, (p, j) in chains.items() if first_turns[key] == 1]
+    return rollout_bound(episodes, policy_service_s=[s for _, s, _ in cand], policy_slots=slots,
+                         judge_service_s=[s for _, s, _ in judge], judge_slots=slots)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
