@@ -126,7 +126,7 @@ def test_a_30s_judge_outage_mid_step_costs_no_masked_episode(tmp_path: Path, tin
 
 
 def test_a_judge_that_never_comes_back_stops_the_run_naming_it(tmp_path: Path, tiny_model: Path, run_bounded) -> None:
-    extra = ["askrl.judge.client.call_timeout_s=15"]
+    extra = ["+askrl.judge.client.call_timeout_s=15"]
     code, wall_s, outage, _, _, log = _outage_run(tmp_path, tiny_model, run_bounded, for_s=None, extra=extra)
     print(f"a judge gone for good stopped the run after {wall_s:.1f}s (exit {code})")
     assert code != 0 and outage.killed_at is not None
