@@ -121,3 +121,48 @@ async def test_episodes_round_trip_through_transfer_queue(kit, tokenizer, judge_
     ]
     assert sum(first_turn) == pytest.approx(0.0, abs=1e-5)
     assert torch.all(advantages[proto.batch["response_mask"] == 0] == 0)
+
+
+async def test_dapo_group_filter_ignores_the_masked_trajectory(kit, tokenizer, judge_server, transfer_queue):
+    """Four episodes answer at once (each -1.0: correct, premature), one is masked by a judge failure: VERL's own
+    filter sees (-1, -1, -1, 0) and keeps the group; askrl's sampler sees three equal valid returns and filters it."""
+    import asyncio
+
+    from askrl.rollout.group_filter import mask_aware_replay_buffer
+
+    uid = "filter0"
+    kit.register_agent_loops()
+    judge_server.reset()
+    judge_server.script([{"status": 500}])
+    config = kit.trainer_config(
+        askrl={"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    )
+    config.actor_rollout_ref.rollout.n = N
+    config.actor_rollout_ref.rollout.val_kwargs = {"n": 1}
+    worker = worker_for(config, kit.ScriptedPolicy(tokenizer, [kit.ANSWER]), tokenizer)
+    prompt = {"uid": uid, "global_steps": 1, "agent_name": AGENT_NAME, **kit.row_kwargs(kit.MIND)}
+    await worker._run_prompt(
+        dict(prompt), dict(kit.SAMPLING), trajectory={"step": 1, "sample_index": 0, "rollout_n": 0, "validate": False}
+    )
+    keys = [f"{uid}_{i}_0" for i in range(N)]
+    scores = await transfer_queue.async_kv_batch_get(keys=keys, partition_id="train", select_fields=["rm_scores"])
+    assert sorted(round(float(s.sum()), 6) for s in scores["rm_scores"].unbind(0)) == [-1.0, -1.0, -1.0, 0.0]
+
+    base = {
+        "trainer_mode": "sync",
+        "trainer_config": OmegaConf.create({}),
+        "max_off_policy_threshold": None,
+        "max_off_policy_strategy": "drop",
+        "refill_fn": lambda n: None,
+    }
+    options = {"filter_groups_metric": "reward", "train_batch_size": 1, "max_inflight_gen_batches": 1}
+    ours = mask_aware_replay_buffer(**base, sampler_kwargs=OmegaConf.create(options))
+    verls = _verl.ReplayBuffer(
+        **base, sampler_kwargs=OmegaConf.create({}), filter_groups_metric="reward", train_batch_size=1, gen_batch_size=1
+    )
+    for buffer in (ours, verls):
+        buffer.partitions["train"] = {key: {} for key in keys}
+        buffer.finished_keys["train"] = {uid}
+    assert await asyncio.to_thread(verls._dapo_filtered_keys, "train") == (set(), {})  # the placeholder counted
+    filtered, counts = await asyncio.to_thread(ours._dapo_filtered_keys, "train")
+    assert filtered == {uid} and counts == {-1.0: 1}
