@@ -44,7 +44,8 @@ def _eval_table(logs: RunLogs) -> list[str]:
     lines = ["| suite | metric | last step | value |", "|---|---|---|---|"]
     for suite, metrics in sorted(logs.evals.items()):
         for name, points in sorted(metrics.items()):
-            lines.append(f"| {suite} | {name} | {points[-1][0]} | {points[-1][1]:.4g} |")
+            if "/" not in name:  # per-data-set breakdowns: in eval/global_step_N/summary.json
+                lines.append(f"| {suite} | {name} | {points[-1][0]} | {points[-1][1]:.4g} |")
     return lines
 
 

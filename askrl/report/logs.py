@@ -102,6 +102,6 @@ def load_run(run_dir: Path) -> RunLogs:
             if not isinstance(metrics, dict):
                 continue
             for key, value in metrics.items():
-                if key not in EVAL_COUNT_KEYS and (number := _number(value)) is not None:
+                if key.rsplit("/", 1)[-1] not in EVAL_COUNT_KEYS and (number := _number(value)) is not None:
                     logs.evals.setdefault(suite, {}).setdefault(key, []).append((step, number))
     return logs

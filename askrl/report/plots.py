@@ -66,13 +66,14 @@ def training_figure(logs: RunLogs) -> Figure:
 
 
 def eval_figure(logs: RunLogs, suite: str) -> Figure:
-    """One suite's metrics over the evaluated checkpoints (rates and scores on one axis)."""
+    """One suite's metrics over the evaluated checkpoints (rates and scores on one axis); per-data-set breakdowns
+    (``ask_mind_gpqade/acc``) stay out of the plot."""
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     ax.set_title(f"Evaluation: {suite}")
     ax.set_xlabel(STEP_LABEL)
     ax.set_ylabel("metric value")
-    metrics = logs.evals.get(suite, {})
+    metrics = {k: v for k, v in logs.evals.get(suite, {}).items() if "/" not in k}
     for name, points in sorted(metrics.items()):
         _line(ax, points, name)
     if metrics:

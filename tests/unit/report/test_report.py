@@ -39,7 +39,8 @@ def write_run(run_dir: Path, *, with_calibration: bool = True) -> Path:
     (run_dir / "eval").mkdir(exist_ok=True)
     with (run_dir / "eval" / "history.jsonl").open("w") as f:
         for step in (2, 4):
-            suites = {"askmind": {"acc": 0.1 * step, "cov": 0.2 * step, "n": 8, "judge_failed": 0}}
+            suites = {"askmind": {"acc": 0.1 * step, "cov": 0.2 * step, "n": 8, "judge_failed": 0,
+                                  "ask_mind_gpqade/acc": 0.5, "ask_mind_gpqade/n": 1}}
             if with_calibration:
                 suites["calibration"] = {"clear_ask_rate": 0.5 / step, "underspecified_ask_rate": 0.2 * step,
                                          "false_premise_ask_rate": 0.15 * step, "n": 12}
@@ -62,6 +63,7 @@ def test_load_run_reads_both_files_and_skips_the_cut_line(tmp_path: Path) -> Non
     assert logs.train["rollout/ask_rate"][0] == (1, pytest.approx(0.8))
     assert logs.evals["askmind"]["acc"] == [(2, pytest.approx(0.2)), (4, pytest.approx(0.4))]
     assert "n" not in logs.evals["askmind"] and "judge_failed" not in logs.evals["askmind"]
+    assert "ask_mind_gpqade/acc" in logs.evals["askmind"] and "ask_mind_gpqade/n" not in logs.evals["askmind"]
     assert (3, "failed") in logs.eval_status and 3 not in [s for s, _ in logs.evals["askmind"]["acc"]]
 
 
@@ -114,7 +116,7 @@ def test_build_report_writes_every_plot_and_the_markdown(tmp_path: Path) -> None
     for name in names[:-1]:
         assert f"]({name})" in md
     assert "| Ask rate | `rollout/ask_rate` | 0.5 | 0.8 (1) |" in md
-    assert "| askmind | acc | 4 | 0.4 |" in md
+    assert "| askmind | acc | 4 | 0.4 |" in md and "ask_mind_gpqade" not in md
     assert list(figures(load_run(run))) == names[:-1]
 
 
