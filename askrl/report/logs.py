@@ -16,8 +16,14 @@ from askrl.errors import AskrlError
 METRICS_FILE = "metrics.jsonl"
 EVAL_HISTORY = Path("eval") / "history.jsonl"
 
-#: Per-suite keys that are counts of the evaluation itself, not curves worth plotting.
-EVAL_COUNT_KEYS = frozenset({"n", "judge_failed", "candidate_failed"})
+#: Per-suite keys that are counts or timings of the evaluation itself, not curves worth plotting.
+EVAL_COUNT_KEYS = frozenset({"n", "judge_failed", "candidate_failed", "wall_s"})
+
+
+def is_count_key(key: str) -> bool:
+    """``n``, ``clear_n``, ``ask_mind_gpqade/n``, ``judge_failed``, ``wall_s``: bookkeeping, not a metric."""
+    leaf = key.rsplit("/", 1)[-1]
+    return leaf in EVAL_COUNT_KEYS or leaf.endswith("_n")
 
 
 class ReportError(AskrlError):
@@ -102,6 +108,6 @@ def load_run(run_dir: Path) -> RunLogs:
             if not isinstance(metrics, dict):
                 continue
             for key, value in metrics.items():
-                if key.rsplit("/", 1)[-1] not in EVAL_COUNT_KEYS and (number := _number(value)) is not None:
+                if not is_count_key(key) and (number := _number(value)) is not None:
                     logs.evals.setdefault(suite, {}).setdefault(key, []).append((step, number))
     return logs

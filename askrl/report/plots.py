@@ -41,6 +41,8 @@ def _line(ax: Axes, points: list[tuple[int, float]], label: str) -> None:
     steps, values = zip(*points, strict=True)
     ax.plot(steps, values, marker="o", markersize=3, label=label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if min(steps) == max(steps):  # one evaluated checkpoint: a readable axis around it
+        ax.set_xlim(steps[0] - 1, steps[0] + 1)
 
 
 def _no_data(ax: Axes) -> None:

@@ -43,7 +43,8 @@ def write_run(run_dir: Path, *, with_calibration: bool = True) -> Path:
                                   "ask_mind_gpqade/acc": 0.5, "ask_mind_gpqade/n": 1}}
             if with_calibration:
                 suites["calibration"] = {"clear_ask_rate": 0.5 / step, "underspecified_ask_rate": 0.2 * step,
-                                         "false_premise_ask_rate": 0.15 * step, "n": 12}
+                                         "false_premise_ask_rate": 0.15 * step, "n": 12, "clear_n": 4,
+                                         "wall_s": 3.0}
             f.write(json.dumps({"global_step": step, "status": "ok", "backend": "rollout", "wall_s": 3.0,
                                 "suites": suites, "error": None}) + "\n")
         f.write(json.dumps({"global_step": 3, "status": "failed", "backend": "serve", "wall_s": 1.0,
@@ -64,6 +65,7 @@ def test_load_run_reads_both_files_and_skips_the_cut_line(tmp_path: Path) -> Non
     assert logs.evals["askmind"]["acc"] == [(2, pytest.approx(0.2)), (4, pytest.approx(0.4))]
     assert "n" not in logs.evals["askmind"] and "judge_failed" not in logs.evals["askmind"]
     assert "ask_mind_gpqade/acc" in logs.evals["askmind"] and "ask_mind_gpqade/n" not in logs.evals["askmind"]
+    assert sorted(logs.evals["calibration"]) == ["clear_ask_rate", "false_premise_ask_rate", "underspecified_ask_rate"]
     assert (3, "failed") in logs.eval_status and 3 not in [s for s, _ in logs.evals["askmind"]["acc"]]
 
 
