@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from askrl.judge import text_cues as cues
+from askrl.judge.config import LexicalConfig
 from askrl.judge.lexical import KEEP_POSITION, NOTHING_TO_ADD, LexicalJudge
 from askrl.judge.stats import JudgeStats
 from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, Turn, UserReply
@@ -88,7 +89,9 @@ class LexicalEvalJudge:
     name = "lexical"
 
     def __init__(self) -> None:
-        self._lexical = LexicalJudge()
+        # math_verify runs in a worker thread; on a loaded 2-core machine 5 s (the training default) is not enough
+        # and a slow check would mark the sample judge_failed, so the offline evaluator allows 30 s.
+        self._lexical = LexicalJudge(LexicalConfig(math_verify_timeout_s=30.0))
         self._stats = JudgeStats("lexical")
 
     def _done(self, verdict: Any) -> JudgeResult[Any]:
