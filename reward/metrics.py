@@ -12,6 +12,7 @@ are left out of every reward mean and counted in ``reward/judge_failed_frac`` in
 | ``reward/checklist_coverage/mean`` | graded non-final turns: share of the checklist targeted |
 | ``reward/premature_answer_rate``, ``reward/redundant_ask_rate`` | graded non-final turns |
 | ``reward/final_correct_rate``, ``reward/final_still_asking_rate`` | graded final turns |
+| ``reward/final_early_frac`` | graded final turns: share answered before the last turn (timely answers) |
 | ``reward/judge_failed_frac`` | all turns (``reward/judge_failed/count`` alongside) |
 | ``reward/judge_latency_s/mean``, ``/max`` | turns that called the judge |
 | ``reward/guard/<kind>/count`` | every guard kind, always reported |
@@ -70,11 +71,12 @@ def nonfinal_behaviour(outcomes: Sequence[TurnOutcome]) -> dict[str, float]:
 
 
 def final_behaviour(outcomes: Sequence[TurnOutcome]) -> dict[str, float]:
-    """Accuracy and still-asking rate over graded final turns."""
+    """Accuracy, still-asking rate and timely early answers over graded final turns."""
     graded = [o for o in outcomes if o.outcome == "ok" and o.kind == "final"]
     out: dict[str, float] = {}
     _put(out, _key("final_correct_rate"), _mean([float(o.label == "correct") for o in graded]))
     _put(out, _key("final_still_asking_rate"), _mean([float(o.label == "still_asking") for o in graded]))
+    _put(out, _key("final_early_frac"), _mean([float(o.answered_early) for o in graded]))
     return out
 
 

@@ -60,6 +60,7 @@ def test_turn_metrics_values() -> None:
     assert m["reward/premature_answer_rate"] == pytest.approx(1 / 3)
     assert m["reward/redundant_ask_rate"] == pytest.approx(1 / 3)
     assert m["reward/final_correct_rate"] == 0.5 and m["reward/final_still_asking_rate"] == 0.5
+    assert m["reward/final_early_frac"] == 0.0
     assert m["reward/judge_failed_frac"] == pytest.approx(1 / 8) and m["reward/judge_failed/count"] == 1
     assert m["reward/judge_latency_s/mean"] == pytest.approx(20.0 / 6) and m["reward/judge_latency_s/max"] == 10.0
     assert m["reward/guard/empty/count"] == 1 and m["reward/guard/truncated/count"] == 1
@@ -100,3 +101,13 @@ def test_episode_metrics() -> None:
     assert m["reward/episode/resolved_frac/mean"] == pytest.approx(0.25)
     assert failed.rm_scores([1, 1, 0]) == [0.0, 0.0, 0.0] and failed.reward_extra_info()["masked"] == 1.0
     assert all(KEY.match(k) for k in m)
+
+
+def test_timely_answers_before_the_last_turn_are_counted_among_final_turns() -> None:
+    timely = TurnOutcome(kind="final", outcome="ok", reward=1.0, label="correct", answer_label="correct")
+    premature = TurnOutcome(
+        kind="nonfinal", outcome="ok", reward=-1.0, label="premature_answer", answer_label="correct", checklist_len=2
+    )
+    m = turn_metrics([timely, _ok("final", "wrong", -1.0), premature])
+    assert m["reward/final_early_frac"] == 0.5  # one of the two graded final turns came early
+    assert m["reward/final_correct_rate"] == 0.5 and m["reward/premature_answer_rate"] == 1.0
