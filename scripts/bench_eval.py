@@ -17,6 +17,7 @@ what binds at short latencies).
 
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 200 --latency-sigma 1 --concurrency 100
     .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 0 --data-dir ../shared/data/askbench   # wall time
+    .venv/bin/python scripts/bench_eval.py --items 400 --latency-ms 200 --latency-sigma 1 --lockstep   # the original
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ import httpx
 import psutil
 
 from askrl.bench.bound import EpisodeTrace, rollout_bound
+from eval_hooks.candidate import Candidate
 from eval_hooks.conversation import parse_conversation
-from eval_hooks.engine import EvalSpec, evaluate
+from eval_hooks.dialogue import run_dialogue
+from eval_hooks.engine import EvalSpec, build_judge, evaluate
+from eval_hooks.suites import build_samples, get_suite
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "askbench"
@@ -103,6 +107,71 @@ def bound_of(cand: list[tuple[str | None, float, bool]], judge: list[tuple[str |
                          judge_service_s=[s for _, s, _ in judge], judge_slots=slots)  # fmt: skip
 
 
+class Phaser:
+    """A barrier whose party count shrinks as dialogues end: the original's lock-step, for comparison only."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties, self.arrived, self.event = parties, 0, asyncio.Event()
+
+    async def arrive(self) -> None:
+        self.arrived += 1
+        event = self.event
+        if self.arrived >= self.parties:
+            self._release()
+        else:
+            await event.wait()
+
+    def leave(self) -> None:
+        self.parties -= 1
+        if self.parties and self.arrived >= self.parties:
+            self._release()
+
+    def _release(self) -> None:
+        self.arrived = 0
+        self.event.set()
+        self.event = asyncio.Event()
+
+
+class _Gated:
+    """Every call of the wrapped candidate or judge first waits for all live dialogues to reach the same phase."""
+
+    def __init__(self, inner: Any, phaser: Phaser) -> None:
+        self._inner, self._phaser = inner, phaser
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name not in ("reply", "arbitrate", "simulate_user"):
+            return attr
+
+        async def gated(*args: Any, **kwargs: Any) -> Any:
+            await self._phaser.arrive()
+            return await attr(*args, **kwargs)
+
+        return gated
+
+
+async def lockstep(spec: EvalSpec) -> dict[str, dict[str, int]]:
+    """The askmind dialogues with a barrier before every phase (candidate turn, arbiter, simulated user)."""
+    samples = build_samples(get_suite("askmind"), data_dir=spec.data_dir, limit=spec.limit, attempts=1, seed=0)
+    phaser = Phaser(len(samples))
+    judge = build_judge(spec)
+    async with Candidate(spec.candidate, base_url=spec.model_url, model=spec.model_name,
+                         concurrency=spec.concurrency) as candidate:  # fmt: skip
+
+        async def one(sample: Any) -> str:
+            try:
+                record = await run_dialogue(sample.scenario, _Gated(candidate, phaser), _Gated(judge, phaser),
+                                            spec.protocol)  # type: ignore[arg-type]  # fmt: skip
+            finally:
+                phaser.leave()
+            return str(record["status"])
+
+        statuses = await asyncio.gather(*(one(x) for x in samples))
+    await judge.aclose()
+    return {"askmind": {"n": statuses.count("ok"), "judge_failed": statuses.count("judge_failed"),
+                        "candidate_failed": statuses.count("candidate_failed")}}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--items", type=int, default=400)
@@ -111,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, default=100)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lockstep", action="store_true", help="the original's schedule: a barrier before every phase")
     args = p.parse_args(argv)
     cand, cand_url = start_server(args.latency_ms, args.latency_sigma, args.seed)
     judge, judge_url = start_server(args.latency_ms, args.latency_sigma, args.seed + 1)
@@ -122,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
                 concurrency=args.concurrency, out=Path(out), fresh=True, progress=False,
             )  # fmt: skip
             start = time.monotonic()
-            summary = asyncio.run(evaluate(spec))
+            summary = asyncio.run(lockstep(spec) if args.lockstep else evaluate(spec))
             wall = time.monotonic() - start
         cand_log, judge_log = served_latencies(cand_url), served_latencies(judge_url)
         cpu = {"client": time.process_time(), **{name: sum(psutil.Process(p.pid).cpu_times()[:2])
@@ -151,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         "latency_ms": args.latency_ms,
         "latency_sigma": args.latency_sigma,
         "concurrency": args.concurrency,
+        "schedule": "lockstep" if args.lockstep else "askrl",
     }
     print(f"askmind x{items}: {wall:.2f} s, {result['items_per_s']} items/s; bound {result['bound_items_per_s']} "
           f"items/s; ratio {result['ratio']}", file=sys.stderr)  # fmt: skip
