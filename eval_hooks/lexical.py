@@ -40,7 +40,7 @@ _NO_INFO = {NOTHING_TO_ADD, KEEP_POSITION, GO_AHEAD, EVERYTHING_SHARED}
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.*\S)\s*$")
 
 
-def _request(scn: Scenario, response: str, task: str) -> JudgeRequest:
+def _request(scn: Scenario, response: str, task: str, strict: bool = False) -> JudgeRequest:
     return JudgeRequest(
         task=task,  # type: ignore[arg-type]
         ori_question=scn.ori_question,
@@ -49,6 +49,7 @@ def _request(scn: Scenario, response: str, task: str) -> JudgeRequest:
         expected_answer=scn.expected_answer or "",
         history=(Turn("user", scn.question),),
         response=response,
+        strict=strict,
     )
 
 
@@ -106,7 +107,8 @@ class LexicalEvalJudge:
         missing = [item for item, ok in zip(scn.checklist, done, strict=True) if not ok]
         correct: bool | None = None
         if final and scn.expected_answer is not None:
-            graded = await self._lexical.grade_final(_request(scn, message, "askmind"))
+            # strict: a hedged answer ("A or B") is wrong, as the training judge grades it (``JudgeRequest.strict``)
+            graded = await self._lexical.grade_final(_request(scn, message, "askmind", strict=strict))
             if graded.verdict is None:
                 return graded  # type: ignore[return-value]  # the failure, passed on as it is
             correct = graded.verdict.decision == "correct"

@@ -54,3 +54,10 @@ async def test_the_scripted_server_role_reads_the_rendered_prompt_like_the_judge
     direct = await LexicalEvalJudge().arbitrate(SCN, history, strict=False)
     assert await arbiter_reply_from_prompt(arbiter_prompt(SCN, history, strict=False)) == direct.verdict
     assert "STRICT protocol" in arbiter_prompt(SCN, history, strict=True)
+
+
+async def test_strict_grades_a_hedged_answer_wrong_as_training_does():
+    judge = LexicalEvalJudge()
+    history = [{"role": "user", "content": SCN.question}, {"role": "assistant", "content": "Final Answer: 6 or 7"}]
+    assert (await judge.arbitrate(SCN, history, strict=False)).verdict.is_correct is True
+    assert (await judge.arbitrate(SCN, history, strict=True)).verdict.is_correct is False
