@@ -14,7 +14,8 @@ episode's own chain of policy and judge service times, and each server's capacit
 ``ratio = bound / wall``; ``policy_idle_share`` (the share of the wall time the policy server had nothing in
 service while a judge request was in service); judge calls, prompt and completion tokens per episode (the scripted
 server counts words as tokens); the shared-prefix fraction of the judge prompts (``askrl.judge.prefix_share``,
-prompts tokenized with the tiny model's chat template); masked episodes. ``--outage-at-s T --outage-s D`` kills
+prompts tokenized with the tiny model's chat template; also in whole 16-token blocks, as vLLM caches); masked
+episodes. ``--outage-at-s T --outage-s D`` kills
 the judge server T s into the run and restarts it on the same port D s later (masked episodes then show what an
 outage costs).
 
@@ -230,11 +231,12 @@ def analyse(run: dict[str, Any], log: list[dict[str, Any]], args: argparse.Names
         start=start,
         end=end,
     )
-    prompts = (
+    prompts = [
         tokenizer.encode(tokenizer.apply_chat_template(e["messages"], tokenize=False), add_special_tokens=False)
         for e in sorted(log, key=_arrival)
-    )
+    ]
     prefix = shared_prefix(prompts)
+    blocks = shared_prefix(prompts, block_size=16)  # what vLLM's prefix cache (16-token blocks) could reuse
     outputs = run["outputs"]
     n = len(outputs)
     m = run["judge_metrics"]
@@ -256,6 +258,7 @@ def analyse(run: dict[str, Any], log: list[dict[str, Any]], args: argparse.Names
         "judge_failures": m.get("judge/failures", 0.0),
         "judge_retries": m.get("judge/retries", 0.0),
         "shared_prefix_fraction": round(prefix.fraction, 4),
+        "shared_prefix_fraction_16_token_blocks": round(blocks.fraction, 4),
         "judge_prompt_tokens_chat_template": prefix.tokens,
         "masked_episodes": sum(1 for o in outputs if o.masked),
         "policy_turns_per_episode": round(len(policy.calls) / n, 3),
