@@ -26,7 +26,6 @@ outcome, retried by the next run).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -333,8 +332,3 @@ async def _run(spec: BuildSpec, llm: BuildLLM, items: list[QAItem]) -> dict[str,
         print_table(report)
     logger.info("build report written to %s", spec.out / store.REPORT)
     return report
-
-
-def report_json(out: Path) -> dict[str, Any]:
-    """The ``report.json`` of a finished build."""
-    return json.loads((out / store.REPORT).read_text(encoding="utf-8"))
