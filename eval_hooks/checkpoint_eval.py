@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,3 +237,16 @@ def serve_and_evaluate(plan: EvalPlan, job: EvalJob, stop: threading.Event) -> d
                              deadline=deadline)
     finally:
         _kill_group(server)
+        prune_merged(plan.run_dir, keep=job.step)
+
+
+def prune_merged(run_dir: Path, *, keep: int) -> None:
+    """Delete merged folders of steps before ``keep``: a 7B merge is ~15 GB, and one per evaluation adds up.
+
+    The newest stays for ``python -m askrl.export`` / ``vllm serve``; an older step can be merged again from its
+    checkpoint (``python -m eval_hooks.merge``) while VERL keeps that checkpoint.
+    """
+    for folder in (run_dir / "merged").glob("global_step_*"):
+        suffix = folder.name.removeprefix("global_step_")
+        if suffix.isdigit() and int(suffix) < keep:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -103,9 +103,11 @@ def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path,
         "judge": {"backend": "llm", "urls": [judge_server.base_url], "model": "scripted"},
         "data_dir": str(shared_data)})
     plan = EvalPlan.from_settings(settings, training_judge={"backend": "lexical"}, run_dir=run_dir)
+    older = run_dir / "merged" / "global_step_2"
+    older.mkdir(parents=True)  # an earlier evaluation's merge: pruned once step 4 is evaluated
     suites = serve_and_evaluate(plan, EvalJob(4, run_dir / "global_step_4"), threading.Event())
     assert suites["askmind"]["acc"] == 1.0 and suites["askmind"]["n"] == 2
-    assert (run_dir / "merged" / "global_step_4" / "config.json").is_file()
+    assert (run_dir / "merged" / "global_step_4" / "config.json").is_file() and not older.exists()
     summary = json.loads((run_dir / "eval" / "global_step_4" / "summary.json").read_text())
     assert summary["askmind"]["n"] == 2
     graded = [r for r in judge_server.requests() if r["model"] == "scripted"]
