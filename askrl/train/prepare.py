@@ -2,6 +2,9 @@
 
 - ``askrl.task`` recipes get VERL parquet prepared from ``askrl.data`` (built once per source and settings, cached
   under ``$ASKRL_HOME/data``) in ``data.train_files`` / ``data.val_files``, and askrl's agent loops.
+- ``askrl.platform=cpu`` with checkpoint evaluation on AskMind/AskOverconfidence suites, no ``askrl.eval.data_dir``
+  and no ``$ASKRL_DATA_DIR``: the suites read generated demo records (a held-out seed, in the AskBench layout under
+  ``$ASKRL_HOME/data``), as training does, so an offline ``make train`` evaluates instead of failing on the hub.
 - wandb without credentials and without ``WANDB_MODE`` runs offline (``wandb sync`` later) instead of failing.
 - ``askrl.platform=cpu``: the CPU backend's env vars (:func:`askrl.cpu.env.cpu_env_vars`) go into ``os.environ``
   (this process imports VERL's platform from them) and ``askrl.plugins`` registers the backend.
@@ -23,7 +26,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from askrl.config.settings import AskrlSettings
-from askrl.env_vars import askrl_home
+from askrl.env_vars import ASKRL_DATA_DIR, askrl_home
 from askrl.errors import ConfigError
 from askrl.train.console import notice
 from askrl.train.resolve import Resolved
@@ -45,6 +48,8 @@ def prepare(resolved: Resolved) -> Prepared:
     """Stage 3: task data and agent loops, wandb mode, platform env for this process and Ray's workers."""
     cfg, settings = resolved.cfg, resolved.settings
     wire_task(cfg, settings)
+    if wire_demo_eval_data(cfg, settings):
+        settings = AskrlSettings.from_config(cfg)
     env = platform_env(cfg, settings)
     return Prepared(cfg=cfg, settings=settings, run_dir=resolved.run_dir, worker_env=env)
 
@@ -92,6 +97,42 @@ def wire_task(cfg: DictConfig, settings: AskrlSettings) -> None:
         if not agent.get("agent_loop_config_path"):
             agent.agent_loop_config_path = agent_loop_config_path()
         agent.default_agent_loop = AGENT_NAME if settings.mode == "online" else OFFLINE_AGENT
+
+
+#: Suites that demo records can stand in for, and the AskBench files they read.
+_DEMO_EVAL_FILES = {"askmind": "ask_bench/ask_mind/test.jsonl", "overconfidence": "ask_bench/ask_overconfidence/test.jsonl"}
+_DEMO_EVAL_SEED = 1  # training's demo records use seed 0: evaluation items are not training items
+_DEMO_EVAL_COUNT = 32
+
+
+def wire_demo_eval_data(cfg: DictConfig, settings: AskrlSettings) -> bool:
+    """Point CPU checkpoint evaluation at generated demo records when it has no data of its own; True if it did."""
+    suites = {s.name for s in settings.eval.suites}
+    if (
+        settings.platform != "cpu"
+        or not suites
+        or not suites <= _DEMO_EVAL_FILES.keys()
+        or settings.eval.data_dir is not None
+        or os.environ.get(ASKRL_DATA_DIR)
+    ):
+        return False
+    from askrl.data.demo import demo_records
+
+    root = askrl_home() / "data" / f"eval-demo-seed{_DEMO_EVAL_SEED}-n{_DEMO_EVAL_COUNT}"
+    for task, rel in _DEMO_EVAL_FILES.items():
+        path = root / rel
+        if path.is_file():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = demo_records(task, _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n" for r in records))
+        tmp.replace(path)
+    with open_dict(cfg):
+        cfg.askrl.eval.data_dir = str(root)
+    notice(f"CPU profile: checkpoint evaluation reads generated demo records ({root}); set askrl.eval.data_dir "
+           "(or $ASKRL_DATA_DIR) for AskBench itself")
+    return True
 
 
 def _wandb_logged_in() -> bool:

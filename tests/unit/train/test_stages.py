@@ -109,3 +109,32 @@ def test_cli_prints_one_line_and_exits_2_for_a_bad_override(tmp_path: Path) -> N
         "closest valid keys: trainer.total_training_steps, askrl.cpu.total_training_steps, "
         "critic.optim.total_training_steps (prefix with + to add a new key)"
     ]
+
+
+def test_prepare_points_offline_cpu_evaluation_at_held_out_demo_records(tmp_path: Path, monkeypatch) -> None:
+    from askrl.data.demo import demo_records
+    from askrl.data.loading import load_records
+    from askrl.train.prepare import wire_demo_eval_data
+
+    monkeypatch.setenv("ASKRL_HOME", str(tmp_path))
+    monkeypatch.delenv("ASKRL_DATA_DIR", raising=False)
+    resolved = resolve(compose(["recipe=askmind_grpo", "profile=cpu"]))
+    assert [s.name for s in resolved.settings.eval.suites] == ["askmind"]
+    assert wire_demo_eval_data(resolved.cfg, resolved.settings)
+    root = Path(resolved.cfg.askrl.eval.data_dir)
+    assert root.is_relative_to(tmp_path)
+    eval_ids = {r.id for r in load_records(root / "ask_bench/ask_mind/test.jsonl").records}
+    train_ids = {r.id for r in demo_records("askmind", 64, seed=0)}  # what the CPU profile trains on
+    assert len(eval_ids) == 32 and not eval_ids & train_ids
+    assert len(load_records(root / "ask_bench/ask_overconfidence/test.jsonl").records) == 32
+
+    monkeypatch.setenv("ASKRL_DATA_DIR", "/data/askbench")  # the user's own copy wins
+    assert not wire_demo_eval_data(*_fresh_cpu_eval([]))
+    monkeypatch.delenv("ASKRL_DATA_DIR")
+    assert not wire_demo_eval_data(*_fresh_cpu_eval(["askrl.eval.data_dir=/data/askbench"]))
+    assert not wire_demo_eval_data(*_fresh_cpu_eval(["askrl.eval.suites=[askmind,math500]"]))  # no demo QA data
+
+
+def _fresh_cpu_eval(overrides: list[str]):
+    resolved = resolve(compose(["recipe=askmind_grpo", "profile=cpu", *overrides]))
+    return resolved.cfg, resolved.settings
