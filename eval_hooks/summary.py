@@ -27,15 +27,19 @@ def suite_summary(suite: Suite, records: list[dict[str, Any]]) -> dict[str, Any]
     out: dict[str, Any] = dict(compute(records))
     for key in COUNT_KEYS:
         out[key] = int(out[key])
+    if out["n"] == 0:  # every sample failed or none ran: no rate is 0, none is known (JSON null, shown as "-")
+        out = {key: (value if key in COUNT_KEYS else None) for key, value in out.items()}
     return out
 
 
 def _f(value: Any) -> str:
+    if value is None:
+        return "-"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _n(value: float) -> int:
-    return int(value)
+def _n(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -75,8 +79,8 @@ def render_markdown(
         rows = [[kind, tables[s.name][kind]["asked"], tables[s.name][kind]["answered_directly"],
                  m[f"{kind}_ask_rate"], m[f"{kind}_acc"]] for kind in metrics.CALIBRATION_KINDS]  # fmt: skip
         lines += _table(["kind", "asked", "answered directly", "ask rate", "acc"], rows)
-        lines += [f"premise correction rate {m['premise_correction_rate']:.3f}; questions per dialogue "
-                  f"{m['questions_per_dialogue']:.2f}; n {m['n']}, judge failed {m['judge_failed']}, "
+        lines += [f"premise correction rate {_f(m['premise_correction_rate'])}; questions per dialogue "
+                  f"{_f(m['questions_per_dialogue'])}; n {m['n']}, judge failed {m['judge_failed']}, "
                   f"candidate failed {m['candidate_failed']}", ""]  # fmt: skip
     qa_suites = [s for s in suites if s.family == "qa"]
     if qa_suites:

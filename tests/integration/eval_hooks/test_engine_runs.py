@@ -90,7 +90,8 @@ async def test_judge_failures_are_counted_not_scored(judge_server_factory, share
                     judge_breaker={"failure_threshold": 1000})  # fmt: skip
     summary = await evaluate(spec)
     for suite in ("askmind", "math500"):
-        assert summary[suite]["n"] == 0 and summary[suite]["judge_failed"] == 3 and summary[suite]["acc"] == 0.0
+        assert summary[suite]["n"] == 0 and summary[suite]["judge_failed"] == 3 and summary[suite]["acc"] is None
+    assert "| math500 | - | 0 | 3 | 0 |" in (tmp_path / "summary.md").read_text()  # unknown, not an accuracy of 0
     record = next(iter(read_records(tmp_path / "askmind" / "results.jsonl").values()))
     assert record["turn_logs"][0]["judge_failure"] == "http_error" and record["turn_logs"][0]["judge_parse_attempts"] == 2
 
