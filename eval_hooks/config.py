@@ -49,6 +49,9 @@ class EvalJudgeSettings(_Block):
     """OpenAI-compatible base URLs (with ``/v1``); empty: the training judge's endpoints."""
     model: str | None = None
     """Served model name; None: the first training-judge endpoint's ``model``."""
+    call_timeout_s: float | None = Field(None, gt=0)
+    """A judge call's whole deadline (the evaluator's ``--judge-timeout-s``); None: the training judge's
+    ``askrl.judge.client.call_timeout_s``, else the evaluator's default (300 s)."""
 
     @model_validator(mode="after")
     def _check(self) -> EvalJudgeSettings:
@@ -161,6 +164,8 @@ def judge_cli_args(judge: EvalJudgeSettings, training_judge: Mapping[str, Any]) 
     if not urls:
         raise ConfigError("askrl.eval.judge: an llm judge needs urls (askrl.eval.judge.urls or askrl.judge.client.endpoints)")
     args = ["--judge-url", ",".join(urls)]
+    timeout = judge.call_timeout_s or (training_judge.get("client") or {}).get("call_timeout_s")
+    args += ["--judge-timeout-s", str(float(timeout))] if timeout else []
     return args + (["--judge-model", model] if model else [])
 
 

@@ -97,6 +97,9 @@ class EvalSpec(BaseModel):
     judge_retry: RetryConfig = RetryConfig()
     judge_breaker: BreakerConfig = BreakerConfig()
     judge_request_timeout_s: float = Field(300.0, gt=0)
+    judge_call_timeout_s: float = Field(300.0, gt=0)
+    """A judge call's whole deadline (queueing, retries and outage waits included); past it the sample is
+    ``judge_failed``, and a judge unreachable for all of it stops the run naming the endpoint."""
     progress: bool = True
     check_endpoints: bool = True
 
@@ -125,6 +128,7 @@ def build_judge(spec: EvalSpec) -> EvalJudge:
         endpoints=endpoints,
         max_concurrency=spec.concurrency * len(endpoints),
         request_timeout_s=spec.judge_request_timeout_s,
+        call_timeout_s=spec.judge_call_timeout_s,
         max_tokens=spec.judge_settings.max_tokens,
         retry=spec.judge_retry,
         breaker=spec.judge_breaker,

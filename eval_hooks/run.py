@@ -55,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--candidate-seed", type=int, help="sampling seed sent to the candidate (+ attempt index)")
     p.add_argument("--user-temperature", type=float, help="simulated user temperature (default 0.5 / 0.3)")
     p.add_argument("--judge-max-tokens", type=int, default=2048)
+    p.add_argument("--judge-timeout-s", type=float, default=300.0,
+                   help="a judge call's whole deadline, retries and outage waits included (default 300)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -86,6 +88,7 @@ def spec_from_args(args: argparse.Namespace) -> EvalSpec:
             seed=args.candidate_seed,
         ),
         judge_settings=JudgeSettings(user_temperature=args.user_temperature, max_tokens=args.judge_max_tokens),
+        judge_call_timeout_s=args.judge_timeout_s,
         progress=not args.no_progress,
     )
 

@@ -50,6 +50,10 @@ def test_judge_defaults_to_the_training_judge() -> None:
     assert judge_cli_args(own, training) == ["--judge-url", "http://e:9/v1", "--judge-model", "big"]
     assert judge_cli_args(EvalJudgeSettings(backend="lexical"), training) == ["--judge", "lexical"]
     assert judge_cli_args(EvalJudgeSettings(), {"backend": "lexical"}) == ["--judge", "lexical"]
+    # the call deadline: the eval judge's own, else the training judge's, else the evaluator's default
+    training["client"]["call_timeout_s"] = 60
+    assert judge_cli_args(EvalJudgeSettings(), training)[2:4] == ["--judge-timeout-s", "60.0"]
+    assert judge_cli_args(EvalJudgeSettings(call_timeout_s=15), training)[2:4] == ["--judge-timeout-s", "15.0"]
 
 
 def test_suites_with_different_limits_run_as_separate_invocations() -> None:

@@ -29,3 +29,13 @@ async def test_unknown_suite_and_missing_judge(tmp_path):
         await evaluate(EvalSpec(suites=["nope"], model_url=UNREACHABLE, judge="lexical", out=tmp_path))
     with pytest.raises(ConfigError, match="--judge-url"):
         EvalSpec(suites=["askmind"], model_url=UNREACHABLE, out=tmp_path)
+
+
+def test_the_judge_call_deadline_reaches_the_judge_client(tmp_path):
+    from eval_hooks.engine import build_judge
+    from eval_hooks.run import parser, spec_from_args
+
+    args = parser().parse_args(["--suite", "askmind", "--model-url", "http://127.0.0.1:9/v1", "--judge-url",
+                                "http://127.0.0.1:8/v1", "--judge-timeout-s", "12.5", "--out", str(tmp_path)])
+    judge = build_judge(spec_from_args(args))
+    assert judge.client_cfg.call_timeout_s == 12.5
