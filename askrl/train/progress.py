@@ -120,9 +120,17 @@ class JsonlTail:
 
 
 def last_step(path: Path) -> int:
-    """The last step recorded in a ``metrics.jsonl`` (0 when there is none): where a resumed run starts."""
+    """The last step recorded in a ``metrics.jsonl`` (0 when there is none)."""
     rows = JsonlTail(path, from_start=True).read()
     return max((int(r["step"]) for r in rows if isinstance(r.get("step"), int)), default=0)
+
+
+def start_step(run_dir: Path) -> int:
+    """Where a (resumed) run starts: VERL's ``latest_checkpointed_iteration.txt`` when there is one (a run killed
+    after a save but before that step's metrics line resumes past it), else the last step in ``metrics.jsonl``."""
+    tracker = run_dir / "latest_checkpointed_iteration.txt"
+    text = tracker.read_text().strip() if tracker.is_file() else ""
+    return int(text) if text.isdigit() else last_step(run_dir / METRICS_FILE)
 
 
 class StepWatcher:
@@ -134,7 +142,7 @@ class StepWatcher:
         self.interactive = out.isatty() if interactive is None else interactive
         self._metrics = JsonlTail(run_dir / METRICS_FILE)
         self._evals = JsonlTail(run_dir / EVAL_HISTORY)
-        self.step = last_step(run_dir / METRICS_FILE)
+        self.step = start_step(run_dir)
         self._durations: list[float] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,7 +150,8 @@ class StepWatcher:
         self._task: Any = None
 
     def start(self, poll_s: float = 1.0) -> None:
-        remaining = f"{self.total - self.step} steps" if self.total else "steps"
+        left = self.total - self.step if self.total else None
+        remaining = "steps" if left is None else f"{left} step" + ("" if left == 1 else "s")
         self._print(f"askrl: training {remaining} from step {self.step}; progress and step metrics follow")
         if self.interactive:
             self._start_bar()

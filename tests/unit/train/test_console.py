@@ -185,3 +185,13 @@ def test_the_terminal_bar_leaves_sys_stdout_and_stderr_alone(tmp_path: Path) -> 
     finally:
         watcher.stop()
     assert "askrl: training 2 steps from step 0" in out.getvalue()
+
+
+def test_a_resumed_run_starts_from_the_latest_checkpoint_not_the_last_metrics_line(tmp_path: Path) -> None:
+    append_step_metrics(tmp_path, step=1, metrics=METRICS)  # killed after saving step 2, before its metrics line
+    (tmp_path / "latest_checkpointed_iteration.txt").write_text("2")
+    out = io.StringIO()
+    watcher = StepWatcher(tmp_path, total_steps=3, out=out, interactive=False)
+    watcher.start(poll_s=0.05)
+    watcher.stop()
+    assert out.getvalue().splitlines()[0] == "askrl: training 1 step from step 2; progress and step metrics follow"
