@@ -80,7 +80,7 @@ class EvalSettings(_Block):
     backend: Literal["serve", "rollout"] | None = None
     """None: ``serve`` when ``gpus`` is set, else ``rollout``."""
     gpus: str | None = None
-    """``CUDA_VISIBLE_DEVICES`` of the ``serve`` backend's vLLM server (e.g. ``"8,9"``); keep them out of Ray's pool
+    """``CUDA_VISIBLE_DEVICES`` of the ``serve`` backend's vLLM server (``[8,9]`` or ``"8,9"``); keep them out of Ray's pool
     (``ray_kwargs.ray_init.num_gpus``). None: the server runs where vLLM finds GPUs, or on CPU without vLLM."""
     judge: EvalJudgeSettings = EvalJudgeSettings()
     max_pending: int = Field(2, ge=1)
@@ -110,6 +110,14 @@ class EvalSettings(_Block):
     def _bare_names(cls, value: Any) -> Any:
         if isinstance(value, list | tuple):
             return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _gpu_list(cls, value: Any) -> Any:
+        """``askrl.eval.gpus=[8,9]`` (a bare ``8,9`` is a Hydra sweep, so the command line gives a list)."""
+        if isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return ",".join(str(v) for v in value)
         return value
 
     @model_validator(mode="after")

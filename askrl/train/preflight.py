@@ -4,7 +4,9 @@ Checks (each a small function returning problem lines, so tests can drive them o
 - the data files exist and validate (askrl rows for AskMind/AskOverconfidence recipes);
 - every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge);
 - the model path has weights and a tokenizer with a chat template;
-- the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check).
+- the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check);
+- checkpoint evaluation (``askrl.eval``): its own judge endpoints answer, its local suite data exists, the GPUs it
+  sets aside stay out of Ray's pool, and the ``rollout`` backend is not asked of a trainer without rollout servers.
 
 ``run_preflight`` collects all problems and raises ``PreflightError`` with every line; it never starts Ray.
 """
@@ -16,7 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
+from omegaconf import OmegaConf
 
+from askrl.env_vars import ASKRL_DATA_DIR
 from askrl.errors import AskrlError
 
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt")
@@ -131,6 +135,43 @@ def check_overlong(reward_block: dict, response_length: int) -> list[str]:
     return []
 
 
+def check_eval(cfg, settings) -> list[str]:  # noqa: ANN001  (DictConfig, AskrlSettings, as run_preflight)
+    """``askrl.eval`` problems that would otherwise surface as a failed evaluation at the first checkpoint."""
+    from eval_hooks.config import judge_cli_args
+    from eval_hooks.suites import data_files, get_suite
+
+    ev = settings.eval
+    if not ev.suites:
+        return []
+    problems = []
+    if ev.judge.urls:
+        args = judge_cli_args(ev.judge, settings.judge)
+        model = args[args.index("--judge-model") + 1] if "--judge-model" in args else "default"
+        problems += [p.replace("askrl.judge.client.endpoints", "askrl.eval.judge.urls")
+                     for p in check_judge_endpoints((url, model, None) for url in ev.judge.urls)]  # fmt: skip
+    data_dir = ev.data_dir or os.environ.get(ASKRL_DATA_DIR)
+    if data_dir:  # without one the suites come from the hub, which is only reached when evaluating
+        for suite in ev.suites:
+            try:
+                data_files(get_suite(suite.name), data_dir)
+            except AskrlError as err:
+                problems.append(f"askrl.eval.suites: {suite.name}: {err}; fix askrl.eval.data_dir or $ASKRL_DATA_DIR")
+    backend = ev.resolved_backend()
+    if backend == "serve" and ev.gpus is not None:
+        ids = [int(i) for i in ev.gpus.split(",")]
+        ray_gpus = OmegaConf.select(cfg, "ray_kwargs.ray_init.num_gpus")
+        if ray_gpus is None:
+            problems.append(f"askrl.eval.gpus={ev.gpus} sets GPUs aside for evaluation, but Ray may schedule on "
+                            f"them: set +ray_kwargs.ray_init.num_gpus=N (Ray then uses GPU ids 0..N-1)")
+        elif min(ids) < int(ray_gpus):
+            problems.append(f"askrl.eval.gpus={ev.gpus} overlaps Ray's GPUs 0..{int(ray_gpus) - 1} "
+                            f"(ray_kwargs.ray_init.num_gpus={ray_gpus}): pick ids from {int(ray_gpus)} up")
+    if backend == "rollout" and OmegaConf.select(cfg, "trainer.v1.trainer_mode") == "separate_async":
+        problems.append("askrl.eval.backend=rollout evaluates the trainer's rollout servers, which separate_async "
+                        "keeps apart from the actor's weights: use askrl.eval.backend=serve (askrl.eval.gpus=...)")
+    return problems
+
+
 def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSettings: imported lazily by callers)
     """Every check for a resolved training config; raise ``PreflightError`` listing all problems at once."""
     from askrl.judge.config import JudgeConfig
@@ -146,5 +187,6 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
         if judge.backend == "llm" and judge.client is not None:
             problems += check_judge_endpoints((e.base_url, e.model, e.api_key_env) for e in judge.client.endpoints)
     problems += check_gpus(int(cfg.trainer.n_gpus_per_node), int(cfg.trainer.nnodes), str(cfg.trainer.device))
+    problems += check_eval(cfg, settings)
     if problems:
         raise PreflightError(problems)

@@ -96,3 +96,33 @@ def test_overlong_buffer_must_fit_the_response_budget() -> None:
     assert check_overlong({"overlong": {"enable": False, "buffer_tokens": 1024}}, 384) == []
     (line,) = check_overlong({"overlong": {"enable": True, "buffer_tokens": 1024}}, 384)
     assert line.startswith("askrl.reward.overlong.buffer_tokens=1024 exceeds actor_rollout_ref.rollout.")
+
+
+def _eval_config(overrides: list[str]):
+    from askrl.train.compose import compose
+    from askrl.train.resolve import resolve
+
+    resolved = resolve(compose(["recipe=askmind_grpo", "profile=cpu", *overrides]))
+    return resolved.cfg, resolved.settings
+
+
+def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    from askrl.train.preflight import check_eval
+
+    monkeypatch.delenv("ASKRL_DATA_DIR", raising=False)
+    assert check_eval(*_eval_config([f"askrl.eval.data_dir={shared_data}"])) == []
+    assert check_eval(*_eval_config(["askrl.eval.suites=[]", "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]",
+                                     "askrl.eval.judge.backend=llm"])) == []  # no suites: nothing is evaluated
+    missing = check_eval(*_eval_config([f"askrl.eval.data_dir={tmp_path}"]))
+    assert len(missing) == 1 and missing[0].startswith("askrl.eval.suites: askmind: ") and str(tmp_path) in missing[0]
+    dead = check_eval(*_eval_config([f"askrl.eval.data_dir={shared_data}", "askrl.eval.judge.backend=llm",
+                                     "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]", "askrl.eval.judge.model=big"]))
+    assert len(dead) == 1 and dead[0].startswith("judge endpoint http://127.0.0.1:9/v1: no answer")
+    assert "askrl.eval.judge.urls" in dead[0]
+    gpus = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.gpus=[8,9]"]  # the CPU profile sets num_gpus: 1
+    assert "+ray_kwargs.ray_init.num_gpus=N" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=null"]))[0]
+    assert "overlaps Ray's GPUs 0..8" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=9"]))[0]
+    assert check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=8"])) == []
+    separate = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.backend=rollout",
+                "trainer.v1.trainer_mode=separate_async"]
+    assert "use askrl.eval.backend=serve" in check_eval(*_eval_config(separate))[0]
