@@ -211,6 +211,13 @@ def merge_command(plan: EvalPlan, checkpoint_dir: Path, out: Path) -> list[str]:
     return [plan.python, "-m", "eval_hooks.merge", "--checkpoint", str(checkpoint_dir), "--out", str(out)]
 
 
+def serve_command(plan: EvalPlan, merged: Path, port: int) -> list[str]:
+    """``python -m askrl.serve model`` for a merged checkpoint; vLLM shards it over every GPU set aside."""
+    tp = len(plan.gpus.split(",")) if plan.gpus else 1
+    return [plan.python, "-m", "askrl.serve", "model", "--path", str(merged), "--port", str(port),
+            "--served-name", SERVED_NAME, "--host", "127.0.0.1", "--tensor-parallel-size", str(tp)]
+
+
 def serve_and_evaluate(plan: EvalPlan, job: EvalJob, stop: threading.Event) -> dict[str, dict[str, float]]:
     """The ``serve`` backend for one checkpoint: merge (once), serve, run the suites, stop the server."""
     deadline = time.monotonic() + plan.timeout_s
@@ -223,8 +230,7 @@ def serve_and_evaluate(plan: EvalPlan, job: EvalJob, stop: threading.Event) -> d
     env = dict(os.environ)
     if plan.gpus is not None:
         env["CUDA_VISIBLE_DEVICES"] = plan.gpus  # GPUs set aside outside Ray's pool
-    cmd = [plan.python, "-m", "askrl.serve", "model", "--path", str(merged), "--port", str(port),
-           "--served-name", SERVED_NAME, "--host", "127.0.0.1"]
+    cmd = serve_command(plan, merged, port)
     log = out / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as sink:

@@ -24,6 +24,7 @@ def vllm_model_command(args: argparse.Namespace) -> list[str]:
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
         "--model", str(args.path), "--served-model-name", args.served_name,
         "--host", args.host, "--port", str(args.port),
+        "--tensor-parallel-size", str(args.tensor_parallel_size),
         *(["--max-model-len", str(args.max_model_len)] if args.max_model_len else []),
     ]  # fmt: skip
 
@@ -37,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
     p.add_argument("--max-model-len", type=int, help="context length (default: the model's)")
+    p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs one server shards the model over")
     p.add_argument("--max-batch-size", type=int, default=16, help="hf: rows per generate call")
     p.add_argument("--batch-wait-ms", type=float, default=10.0, help="hf: how long to collect concurrent requests")
     p.add_argument("--default-max-tokens", type=int, default=512, help="hf: max_tokens of a request that sets none")

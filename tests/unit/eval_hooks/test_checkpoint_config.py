@@ -72,3 +72,22 @@ def test_recipes_evaluate_every_save_and_the_cpu_profile_replaces_their_suites()
     smoke = AskrlSettings.from_config(compose_config(["recipe=smoke", "profile=cpu"]))
     assert smoke.eval.suites == []
     assert compose_config(["recipe=smoke"]).trainer.checkpoint_callback_class.endswith("CheckpointEvalCallback")
+
+
+def test_the_serve_backend_shards_vllm_over_every_gpu_set_aside(tmp_path) -> None:
+    import argparse
+
+    from askrl.serve.model import add_parser, vllm_model_command
+    from eval_hooks.checkpoint_eval import EvalPlan, serve_command
+
+    def plan(gpus: str | None) -> EvalPlan:
+        settings = EvalSettings.model_validate({"suites": ["askmind"], "gpus": gpus})
+        return EvalPlan.from_settings(settings, training_judge={"backend": "lexical"}, run_dir=tmp_path)
+
+    cmd = serve_command(plan("8,9,10,11"), tmp_path / "merged", 8000)
+    assert cmd[cmd.index("--tensor-parallel-size") + 1] == "4"
+    assert serve_command(plan(None), tmp_path, 1)[-1] == "1"
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    vllm = vllm_model_command(parser.parse_args(cmd[cmd.index("model"):]))  # the flags the server itself parses
+    assert vllm[vllm.index("--tensor-parallel-size") + 1] == "4" and vllm[vllm.index("--port") + 1] == "8000"
