@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from importlib import resources
 
 from askrl.errors import RubricError
-from askrl.judge.templates import render_text
+from askrl.judge.templates import read_prompt_file, render_text
 
 _ARBITER = frozenset(
     {"ground_truth", "ori_question", "scenario_question", "scenario_context", "checklist", "conversation", "response"}
@@ -45,13 +44,7 @@ def load_template(name: str, version: str = PROMPT_VERSION) -> str:
     """The text of ``eval_hooks/prompts/<name>_<version>.txt``, checked against its documented placeholders."""
     if name not in PLACEHOLDERS:
         raise RubricError(f"unknown evaluation prompt {name!r}; known: {sorted(PLACEHOLDERS)}")
-    resource = resources.files("eval_hooks.prompts") / f"{name}_{version}.txt"
-    try:
-        text = resource.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise RubricError(f"evaluation prompt {name!r} has no version {version!r} (eval_hooks/prompts/)") from err
-    render_text(text, dict.fromkeys(PLACEHOLDERS[name], ""), label=f"{name}_{version}")  # placeholders match
-    return text
+    return read_prompt_file("eval_hooks.prompts", name, version, PLACEHOLDERS[name], what="evaluation prompt")
 
 
 def render(name: str, version: str = PROMPT_VERSION, **values: str) -> str:

@@ -68,15 +68,25 @@ def load_template(name: str, version: str = "v1") -> str:
         raise RubricError(f"unknown judge prompt set {version!r}; known: {sorted(VERSIONS)}")
     if name not in VERSIONS[version]:
         raise RubricError(f"judge prompt set {version!r} has no template {name!r}")
-    resource = resources.files("askrl.judge.prompts") / f"{name}_{version}.txt"
+    return read_prompt_file("askrl.judge.prompts", name, version, PLACEHOLDERS[name], what="judge prompt")
+
+
+def read_prompt_file(package: str, name: str, version: str, placeholders: frozenset[str], *, what: str) -> str:
+    """The text of ``<package>/<name>_<version>.txt`` (package data), whose placeholders must be exactly
+    ``placeholders``; shared by the judge's, the evaluator's and the data builder's prompt sets.
+
+    Raises:
+        RubricError: no such file, or its placeholders differ from the documented set.
+    """
+    resource = resources.files(package) / f"{name}_{version}.txt"
     try:
         text = resource.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise RubricError(f"judge prompt {name!r} has no version {version!r} (askrl/judge/prompts/)") from err
+        raise RubricError(f"{what} {name!r} has no version {version!r} ({package.replace('.', '/')}/)") from err
     found = set(_PLACEHOLDER.findall(text))
-    if found != PLACEHOLDERS[name]:
+    if found != placeholders:
         raise RubricError(
-            f"prompt {name}_{version}.txt has placeholders {sorted(found)}, documented {sorted(PLACEHOLDERS[name])}"
+            f"prompt {name}_{version}.txt has placeholders {sorted(found)}, documented {sorted(placeholders)}"
         )
     return text
 

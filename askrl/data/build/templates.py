@@ -16,14 +16,11 @@ documented set below (checked on load, so a bad prompt stops the build before an
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cache
-from importlib import resources
 
 from askrl.errors import RubricError
-from askrl.judge.templates import render_text
+from askrl.judge.templates import read_prompt_file, render_text
 
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _GENERATE = frozenset({"ori_question", "expected_answer"})
 _ASK = frozenset({"checklist", "unresolved", "round", "conversation"})
 _COVERAGE = frozenset({"checklist", "conversation", "n_items"})
@@ -52,16 +49,7 @@ def load_template(name: str, version: str = "v1") -> str:
     """The text of ``prompts/<name>_<version>.txt``, checked against its documented placeholders and step tag."""
     if name not in PLACEHOLDERS:
         raise RubricError(f"unknown build prompt {name!r}; known: {sorted(PLACEHOLDERS)}")
-    resource = resources.files("askrl.data.build.prompts") / f"{name}_{version}.txt"
-    try:
-        text = resource.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise RubricError(f"build prompt {name!r} has no version {version!r} (askrl/data/build/prompts/)") from err
-    found = set(_PLACEHOLDER.findall(text))
-    if found != PLACEHOLDERS[name]:
-        raise RubricError(
-            f"prompt {name}_{version}.txt has placeholders {sorted(found)}, documented {sorted(PLACEHOLDERS[name])}"
-        )
+    text = read_prompt_file("askrl.data.build.prompts", name, version, PLACEHOLDERS[name], what="build prompt")
     if not text.startswith(f"<build_step>{name}</build_step>\n"):
         raise RubricError(f"prompt {name}_{version}.txt must start with the line <build_step>{name}</build_step>")
     return text
