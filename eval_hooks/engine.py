@@ -99,7 +99,7 @@ class EvalSpec(BaseModel):
     judge_request_timeout_s: float = Field(300.0, gt=0)
     judge_call_timeout_s: float = Field(300.0, gt=0)
     """A judge call's whole deadline (queueing, retries and outage waits included); past it the sample is
-    ``judge_failed``, and a judge unreachable for all of it stops the run naming the endpoint."""
+    ``judge_failed`` (counted, never scored)."""
     progress: bool = True
     check_endpoints: bool = True
 
