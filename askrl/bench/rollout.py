@@ -21,7 +21,7 @@ outage costs).
 
 How it fails: ``EvalError`` when the server does not start or a prompt matches no record; the data must exist.
 
-    python scripts/bench_rollout.py --prompts 32 --group 8 --judge-median-ms 200 --prompt-version v1
+    python scripts/bench_rollout.py --prompts 32 --group 8 --judge-median-ms 200 [--prompt-version v1]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from askrl.bench.policy_server import MARKER, LatencyPolicy
 from askrl.data.loading import load_records
 from askrl.data.verl_rows import records_to_rows
 from askrl.judge.bench import start_server
+from askrl.judge.config import JudgeConfig
 from askrl.judge.prefix_share import shared_prefix
 from askrl.judge.scripted_server import ServerHandle
 from askrl.models import prepare
@@ -283,7 +284,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--policy-slots", type=int, default=256, help="policy requests in service at once")
     parser.add_argument("--max-turns", type=int, default=3)
     parser.add_argument("--response-length", type=int, default=2048)
-    parser.add_argument("--prompt-version", default="v1", help="judge prompt set (askrl/judge/prompts/*_<v>.txt)")
+    parser.add_argument("--prompt-version", default=JudgeConfig.model_fields["prompt_version"].default,
+                        help="judge prompt set (askrl/judge/prompts/*_<v>.txt; default: the training default)")
     parser.add_argument("--outage-at-s", type=float, default=2.0, help="with --outage-s: when the judge dies")
     parser.add_argument("--outage-s", type=float, default=0.0, help="kill the judge for this long (0: no outage)")
     parser.add_argument("--seed", type=int, default=0)
