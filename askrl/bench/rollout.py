@@ -134,7 +134,7 @@ def _build_loop(config: DictConfig, server: Any, tokenizer: Any) -> Any:
     )
 
 
-def _row_kwargs(row: dict[str, Any]) -> dict[str, Any]:
+def row_run_kwargs(row: dict[str, Any]) -> dict[str, Any]:
     """What VERL passes to ``run(**kwargs)`` for a row (RLHFDataset's fields)."""
     return {
         "raw_prompt": row["prompt"],
@@ -169,7 +169,7 @@ async def _run(args: argparse.Namespace, server: JudgeServer, tokenizer: Any, re
             slots=args.policy_slots,
         )  # fmt: skip
 
-    rows = [_row_kwargs(row) for row in records_to_rows(records) for _ in range(args.group)]
+    rows = [row_run_kwargs(row) for row in records_to_rows(records) for _ in range(args.group)]
     await _build_loop(config, new_policy(), tokenizer).run(dict(SAMPLING), **rows[0])
     handle = ServerHandle(server.url)
     handle.reset()

@@ -6,24 +6,14 @@ and on exit every process still in that session (raylet, GCS, workers) is killed
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 
-
-def _kill_session(sid: int) -> None:
-    """Kill every process still in session ``sid`` (the child and whatever Ray started under it)."""
-    for proc in psutil.process_iter():
-        try:
-            if os.getsid(proc.pid) == sid:
-                proc.kill()
-        except (ProcessLookupError, psutil.Error):
-            continue
+from askrl.bench.trainer_modes import kill_session
 
 
 def _run_bounded(cmd: list[str], *, env: dict[str, str], timeout_s: int, log: Path) -> tuple[int, float]:
@@ -34,11 +24,11 @@ def _run_bounded(cmd: list[str], *, env: dict[str, str], timeout_s: int, log: Pa
         try:
             code = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            _kill_session(proc.pid)
+            kill_session(proc.pid)
             proc.wait()
             pytest.fail(f"{' '.join(cmd[:4])} ran past {timeout_s}s; log tail:\n{log.read_text()[-4000:]}")
         finally:
-            _kill_session(proc.pid)
+            kill_session(proc.pid)
     return code, time.monotonic() - started
 
 

@@ -28,8 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
+
+from askrl.bench.trainer_modes import kill_session
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -97,14 +98,6 @@ def history(ckpt: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
 
 
-def _kill_session(sid: int) -> None:
-    for proc in psutil.process_iter():
-        try:
-            if os.getsid(proc.pid) == sid:
-                proc.kill()
-        except (ProcessLookupError, psutil.Error):
-            continue
-
 
 def run_training(cmd: list[str], env: dict, log: Path, *, until: Callable[[], bool] | None = None,
                  on_poll: Callable[[], None] | None = None) -> tuple[int | None, float]:
@@ -119,12 +112,12 @@ def run_training(cmd: list[str], env: dict, log: Path, *, until: Callable[[], bo
                 if on_poll is not None:
                     on_poll()
                 if until is not None and until():
-                    _kill_session(proc.pid)
+                    kill_session(proc.pid)
                     proc.wait()
                     return None, time.monotonic() - started
                 time.sleep(0.5)
         finally:
-            _kill_session(proc.pid)
+            kill_session(proc.pid)
     return proc.returncode, time.monotonic() - started
 
 

@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from askrl import _verl
+from askrl.bench.rollout import row_run_kwargs
 from askrl.data.offline_turns import record_to_turn_rows
 from askrl.data.records import AskMindRecord, OverconfidenceRecord
 from askrl.data.verl_rows import records_to_rows
@@ -58,29 +59,18 @@ SAMPLING = {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "repetition_penalty":
 def row_kwargs(record: AskMindRecord | OverconfidenceRecord) -> dict[str, Any]:
     """What VERL passes to ``run(**kwargs)`` for a row built by ``records_to_rows`` (RLHFDataset's fields)."""
     [row] = records_to_rows([record])
-    return _run_kwargs(row)
+    return row_run_kwargs(row)
 
 
 def turn_row_kwargs(record: AskMindRecord | OverconfidenceRecord, k: int = 0) -> dict[str, Any]:
     """``run(**kwargs)`` for the ``k``-th offline turn row of ``record`` (``record_to_turn_rows``)."""
-    return _run_kwargs(record_to_turn_rows(record)[k])
+    return row_run_kwargs(record_to_turn_rows(record)[k])
 
 
 def with_dialogue(record: AskMindRecord | OverconfidenceRecord, history: list[dict[str, str]]) -> Any:
     """``record`` carrying a pre-built ``conversation_history`` (the offline pipeline's dialogues)."""
     return type(record).model_validate({**record.model_dump(), "conversation_history": history})
 
-
-def _run_kwargs(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "raw_prompt": row["prompt"],
-        "data_source": row["data_source"],
-        "reward_model": row["reward_model"],
-        "extra_info": row["extra_info"],
-        "index": row["extra_info"]["index"],
-        "tools_kwargs": {},
-        "interaction_kwargs": {},
-    }
 
 
 def trainer_config(*, response_length: int = 256, prompt_length: int = 256, askrl: dict | None = None) -> DictConfig:
