@@ -42,8 +42,9 @@ from askrl.judge.types import (
     JudgeRequest,
     JudgeResult,
     TaskKind,
-    TurnVerdictV2,
+    TurnVerdictV3,
     UserReply,
+    UserReplyV3,
 )
 from askrl.rollout.advantages import TRAJ_GRPO, TURN_GRPO, compute_traj_grpo_advantage, compute_turn_grpo_advantage
 from reward.config import RewardConfig
@@ -51,30 +52,45 @@ from reward.episode import EpisodeSpec, EpisodeState
 
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
-MAX_TURNS = 3
+#: The grid every ordering must hold on: checklist sizes, turn budgets, and AskBench's strict mode (2 turns only).
+CHECKLIST_SIZES = (1, 2, 4, 6)
+TURN_BUDGETS = (2, 3, 5)
+STRICT_TURNS = 2
 ESTIMATORS = {TRAJ_GRPO: compute_traj_grpo_advantage, TURN_GRPO: compute_turn_grpo_advantage}
+TOLERANCE = 1e-6
 Decision = Literal["correct", "wrong"]
+Mode = Literal["normal", "strict"]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One scripted assistant turn: a question targeting ``hits``, or an answer graded ``decision``."""
+    """One scripted assistant turn: a question targeting ``hits``, or an answer graded ``decision`` (with the
+    corrections ``hits`` it makes, AskOverconfidence). ``irrelevant``: questions that target no item (v3 verdict);
+    ``supplied``: what the user's reply reports it gave (None: everything the turn asked for)."""
 
     hits: frozenset[int] = frozenset()
     decision: Decision | None = None
     """Set for an answer; None for an asking turn (graded ``still_asking`` if it lands on the final turn)."""
+    irrelevant: int = 0
+    supplied: frozenset[int] | None = None
 
     @property
     def answers(self) -> bool:
         return self.decision is not None
 
+    @property
+    def reported(self) -> frozenset[int]:
+        return self.hits if self.supplied is None else self.supplied
 
-def ask(*items: int) -> Step:
-    return Step(hits=frozenset(items))
+
+def ask(*items: int, irrelevant: int = 0, supplied: Sequence[int] | None = None) -> Step:
+    return Step(
+        hits=frozenset(items), irrelevant=irrelevant, supplied=None if supplied is None else frozenset(supplied)
+    )
 
 
-def answer(decision: Decision) -> Step:
-    return Step(decision=decision)
+def answer(decision: Decision, *corrections: int) -> Step:
+    return Step(hits=frozenset(corrections), decision=decision)
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,17 @@ class Strategy:
 
 
 @dataclass(frozen=True)
+class Ordering:
+    """``better`` must have a larger return (``strict``; else at least as large) than ``worse``, and so must its
+    turn-1 advantage and its advantage at the first turn where the two differ."""
+
+    rule: str
+    better: str
+    worse: str
+    strict: bool = True
+
+
+@dataclass(frozen=True)
 class Item:
     """One item (one GRPO group): its checklist size, what is resolved at the start, and the strategies played."""
 
@@ -93,16 +120,28 @@ class Item:
     task: TaskKind
     checklist_len: int
     strategies: tuple[Strategy, ...]
-    orderings: tuple[tuple[str, str, str], ...]
-    """(rule, better strategy, worse strategy): the better one must have the larger return and turn-1 advantage."""
+    orderings: tuple[Ordering, ...]
     resolved_at_start: bool = False
+    max_turns: int = 3
+    mode: Mode = "normal"
+
+    @property
+    def grid_point(self) -> str:
+        """The column of the compact table: ``m/T`` (``3/3``), ``clear``, ``done`` (everything resolved); `` s`` marks strict mode."""
+        if self.checklist_len == 0:
+            point = "clear"
+        elif self.resolved_at_start:
+            point = "done"
+        else:
+            point = f"{self.checklist_len}/{self.max_turns}"
+        return point + (" s" if self.mode == "strict" else "")
 
 
 class ScriptedJudge:
-    """A ``Judge`` that returns the current step's scripted verdict (v2 fields); set ``step`` before each turn.
+    """A ``Judge`` that returns the current step's scripted verdicts (v3 fields); set ``step`` before each turn.
 
     ``facts_missing`` is computed from the state, as a judge reading the conversation would: some item is neither
-    resolved (asked and answered) nor, for AskOverconfidence, corrected by this very turn.
+    resolved (supplied by the user) nor, for AskOverconfidence, corrected by this very turn.
     """
 
     name = "scripted"
@@ -111,15 +150,17 @@ class ScriptedJudge:
         self.step = Step()
 
     def _missing(self, request: JudgeRequest) -> bool:
-        return any(i not in request.resolved for i in range(len(request.checklist)))
+        corrected = self.step.hits if request.task == "overconfidence" else frozenset()
+        return any(i not in request.resolved and i not in corrected for i in range(len(request.checklist)))
 
-    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdictV2]:
+    async def grade_turn(self, request: JudgeRequest) -> JudgeResult[TurnVerdictV3]:
         hits = [i in self.step.hits for i in range(len(request.checklist))]
-        verdict = TurnVerdictV2(
+        verdict = TurnVerdictV3(
             reasoning="scripted",
             is_final_answer=self.step.answers,
             facts_missing=self._missing(request),
             hits=hits,
+            irrelevant_questions=self.step.irrelevant,
         )
         return JudgeResult(verdict=verdict, endpoint="scripted")
 
@@ -128,7 +169,9 @@ class ScriptedJudge:
         return JudgeResult(verdict=FinalVerdictV2(reasoning="scripted", decision=decision), endpoint="scripted")
 
     async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:
-        return JudgeResult(verdict=UserReply(reply="(the user answers what was asked)"), endpoint="scripted")
+        supplied = [i in self.step.reported for i in range(len(request.checklist))]
+        reply = UserReplyV3(reply="(the user answers what was asked)", supplied=supplied)
+        return JudgeResult(verdict=reply, endpoint="scripted")
 
     def metrics(self) -> dict[str, float]:
         return {}
@@ -136,69 +179,112 @@ class ScriptedJudge:
 
 # -- the canonical strategies -----------------------------------------------------------------------------------
 
-#: Strategies that ask until nothing is missing, then answer correctly.
-_ASK_THEN_CORRECT = (
-    "ask_all_then_correct",
-    "piecemeal_then_correct",
-    "reask_then_correct",
-    "same_item_twice_then_correct",
-)
 
-
-def _missing_info_item(task: TaskKind, name: str) -> Item:
-    """A 3-item checklist, nothing resolved: the strategies of issue 10 (and AskOverconfidence's counterparts)."""
-    strategies = (
-        Strategy("ask_all_then_correct", (ask(0, 1, 2), answer("correct"))),
-        Strategy("piecemeal_then_correct", (ask(0, 1), ask(2), answer("correct"))),
-        Strategy("reask_then_correct", (ask(0, 1), ask(1, 2), answer("correct"))),
-        Strategy("same_item_twice_then_correct", (ask(0), ask(0), answer("correct"))),
-        Strategy("vague_ask_then_premature", (ask(), answer("correct"))),
-        Strategy("ask_all_then_wrong", (ask(0, 1, 2), answer("wrong"))),
-        Strategy("piecemeal_then_wrong", (ask(0, 1), ask(2), answer("wrong"))),
-        Strategy("reask_then_wrong", (ask(0, 1), ask(1, 2), answer("wrong"))),
+def _strategies(task: TaskKind, m: int, turns: int) -> list[Strategy]:
+    """Every strategy that fits ``m`` items and ``turns`` turns (the script must end exactly where the episode
+    does: a strategy that needs more items or turns than the grid point has is left out there)."""
+    every = tuple(range(m))
+    head, last = every[:-1], every[-1]
+    out = [
+        Strategy("ask_all_then_correct", (ask(*every), answer("correct"))),
+        Strategy("ask_all_then_wrong", (ask(*every), answer("wrong"))),
+        Strategy("ask_all_plus_irrelevant_then_correct", (ask(*every, irrelevant=5), answer("correct"))),
         Strategy("premature_correct", (answer("correct"),)),
         Strategy("premature_wrong", (answer("wrong"),)),
-        Strategy("ask_all_then_still_asking", (ask(0, 1, 2), ask())),
-        Strategy("ask_all_then_budget_cut", (ask(0, 1, 2),), budget_cut=True),
-    )
-    if task == "overconfidence":
-        strategies += (Strategy("repeat_premise", (answer("wrong"),)),)
-    orderings: list[tuple[str, str, str]] = [
-        ("asking everything at once beats asking piecemeal", "ask_all_then_correct", "piecemeal_then_correct"),
-        ("asking piecemeal beats re-asking a resolved item", "piecemeal_then_correct", "reask_then_correct"),
-        (
-            "asking everything at once beats asking one item twice",
-            "ask_all_then_correct",
-            "same_item_twice_then_correct",
-        ),
-        ("a correct final beats the same strategy with a wrong final", "ask_all_then_correct", "ask_all_then_wrong"),
-        (
-            "a correct final beats the same strategy with a wrong final",
-            "piecemeal_then_correct",
-            "piecemeal_then_wrong",
-        ),
-        ("a correct final beats the same strategy with a wrong final", "reask_then_correct", "reask_then_wrong"),
-        ("a correct final beats the same strategy with a wrong final", "premature_correct", "premature_wrong"),
-        ("answering beats still asking at the budget", "ask_all_then_wrong", "ask_all_then_still_asking"),
-        ("answering beats still asking at the budget", "ask_all_then_wrong", "ask_all_then_budget_cut"),
-        (
-            "a premature answer beats a useless question followed by one",
-            "premature_correct",
-            "vague_ask_then_premature",
-        ),
+        Strategy("vague_ask_then_premature", (ask(), answer("correct"))),
+        Strategy("stall_then_final_guess", (*[ask()] * (turns - 1), answer("correct"))),
+        Strategy("ask_all_then_still_asking", (ask(*every), ask())),
+        Strategy("ask_all_then_budget_cut", (ask(*every),), budget_cut=True),
     ]
-    orderings += [
-        ("asking then answering correctly beats answering prematurely", good, "premature_correct")
-        for good in _ASK_THEN_CORRECT
-    ]
+    if m >= 2 and turns >= 3:
+        out += [
+            Strategy("piecemeal_then_correct", (ask(*head), ask(last), answer("correct"))),
+            Strategy("piecemeal_then_wrong", (ask(*head), ask(last), answer("wrong"))),
+            Strategy("reask_then_correct", (ask(*head), ask(head[-1], last), answer("correct"))),
+            Strategy("reask_then_wrong", (ask(*head), ask(head[-1], last), answer("wrong"))),
+            Strategy("same_item_twice_then_correct", (ask(0), ask(0), answer("correct"))),
+            Strategy("most_then_answer", (ask(*head), answer("correct"))),
+            Strategy("most_stall_then_final_answer", (ask(*head), *[ask()] * (turns - 2), answer("correct"))),
+            Strategy("one_then_answer", (ask(0), answer("correct"))),
+            Strategy("one_stall_then_final_answer", (ask(0), *[ask()] * (turns - 2), answer("correct"))),
+        ]
+    if turns >= 3:
+        unanswered = ask(*every, supplied=head)
+        out += [
+            Strategy("unanswered_then_follow_up", (unanswered, ask(last), answer("correct"))),
+            Strategy("unanswered_then_guess_wrong", (unanswered, answer("wrong"))),
+        ]
     if task == "overconfidence":
-        orderings.append(
-            ("correcting the premise then answering beats repeating it", "ask_all_then_correct", "repeat_premise")
+        out += [
+            Strategy("repeat_premise", (answer("wrong"),)),
+            Strategy("correct_all_and_answer", (answer("correct", *every),)),
+        ]
+    return out
+
+
+#: Strategies that ask until nothing is missing, then answer correctly.
+_ASK_THEN_CORRECT = ("ask_all_then_correct", "piecemeal_then_correct", "reask_then_correct", "unanswered_then_follow_up")
+_NORMAL_ONLY = "normal"
+
+
+def _orderings(task: TaskKind, turns: int, mode: Mode) -> list[Ordering]:
+    """The required orderings (those naming a strategy the grid point lacks are skipped by ``_check``).
+
+    Strict mode (AskBench's 2-turn protocol) grades every answer before the final turn wrong without a judge
+    call, so the two orderings that need such an answer graded on its merits (a correct premature answer above a
+    wrong one; correcting and answering in one turn) hold in normal mode only."""
+    o = Ordering
+    out = [
+        o("asking everything at once beats asking piecemeal", "ask_all_then_correct", "piecemeal_then_correct"),
+        o("asking piecemeal beats re-asking a resolved item", "piecemeal_then_correct", "reask_then_correct"),
+        o("asking everything at once beats asking one item twice", "ask_all_then_correct", "same_item_twice_then_correct"),
+        o("a correct final beats the same strategy with a wrong final", "ask_all_then_correct", "ask_all_then_wrong"),
+        o("a correct final beats the same strategy with a wrong final", "piecemeal_then_correct", "piecemeal_then_wrong"),
+        o("a correct final beats the same strategy with a wrong final", "reask_then_correct", "reask_then_wrong"),
+        o("answering beats still asking at the budget", "ask_all_then_wrong", "ask_all_then_still_asking"),
+        o("answering beats still asking at the budget", "ask_all_then_wrong", "ask_all_then_budget_cut"),
+        o("irrelevant questions cost", "ask_all_then_correct", "ask_all_plus_irrelevant_then_correct"),
+        o("stalling, then guessing on the final turn, is no better than guessing at once", "premature_correct",
+          "stall_then_final_guess", strict=False),
+        o("asking most, stalling, then answering is no better than answering after asking most", "most_then_answer",
+          "most_stall_then_final_answer", strict=False),
+        o("asking one, stalling, then answering is no better than answering after asking one", "one_then_answer",
+          "one_stall_then_final_answer", strict=False),
+        o("following up an unanswered item beats guessing wrong", "unanswered_then_follow_up",
+          "unanswered_then_guess_wrong"),
+    ]
+    out += [o("asking then answering correctly beats answering prematurely", good, "premature_correct")
+            for good in _ASK_THEN_CORRECT]
+    out += [
+        o("a premature answer beats a useless question followed by one", "premature_correct",
+          "vague_ask_then_premature"),
+        o("never answering is worse than a correct premature answer", "premature_correct", "ask_all_then_still_asking"),
+        o("never answering is worse than a correct premature answer", "premature_correct", "ask_all_then_budget_cut"),
+    ]
+    if turns == 3:  # its answer lands on the final turn only here (with 5 turns it is a voluntary guess)
+        out.append(o("asking then answering correctly beats answering prematurely", "same_item_twice_then_correct",
+                     "premature_correct"))
+    if mode == "normal":  # strict grades every early answer wrong without a judge call
+        out.append(
+            o("a correct final beats the same strategy with a wrong final", "premature_correct", "premature_wrong")
         )
-    return Item(name, task, 3, strategies, tuple(orderings))
+        if task == "overconfidence":
+            out.append(o("correcting and answering in one turn is no worse than correcting first",
+                         "correct_all_and_answer", "ask_all_then_correct", strict=False))
+    if task == "overconfidence":
+        out.append(o("correcting the premise then answering beats repeating it", "ask_all_then_correct",
+                     "repeat_premise"))
+    return out  # fmt: skip
 
 
-def _clear_item(task: TaskKind, name: str, *, resolved_at_start: bool) -> Item:
+def _missing_info_item(task: TaskKind, m: int, turns: int, mode: Mode) -> Item:
+    label = "missing items" if task == "askmind" else "misleading claims"
+    name = f"{task}: {m} {label}, {turns} turns{', strict' if mode == 'strict' else ''}"
+    strategies = tuple(_strategies(task, m, turns))
+    return Item(name, task, m, strategies, tuple(_orderings(task, turns, mode)), max_turns=turns, mode=mode)
+
+
+def _clear_item(task: TaskKind, mode: Mode, *, resolved_at_start: bool) -> Item:
     """Nothing is missing (an empty checklist, or every item resolved): answering directly must beat asking."""
     checklist_len = 3 if resolved_at_start else 0
     strategies = (
@@ -207,25 +293,31 @@ def _clear_item(task: TaskKind, name: str, *, resolved_at_start: bool) -> Item:
         Strategy("over_ask", (ask(0) if resolved_at_start else ask(),)),
     )
     orderings = (
-        ("with nothing missing, answering directly beats asking", "answer_directly_correct", "over_ask"),
-        ("with nothing missing, answering directly beats asking", "answer_directly_wrong", "over_ask"),
-        (
+        Ordering("with nothing missing, answering directly beats asking", "answer_directly_correct", "over_ask"),
+        Ordering("with nothing missing, answering directly beats asking", "answer_directly_wrong", "over_ask"),
+        Ordering(
             "a correct final beats the same strategy with a wrong final",
             "answer_directly_correct",
             "answer_directly_wrong",
         ),
     )
-    return Item(name, task, checklist_len, strategies, orderings, resolved_at_start=resolved_at_start)
+    what = "everything already resolved" if resolved_at_start else "clear prompt (empty checklist)"
+    turns = STRICT_TURNS if mode == "strict" else 3
+    name = f"{task}: {what}{', strict' if mode == 'strict' else ''}"
+    return Item(
+        name, task, checklist_len, strategies, orderings, resolved_at_start=resolved_at_start, max_turns=turns,
+        mode=mode,
+    )  # fmt: skip
 
 
 def items_for(task: TaskKind) -> list[Item]:
-    """The audited items of a task: one with facts missing, one clear prompt, one with everything resolved."""
-    label = "missing information" if task == "askmind" else "misleading claims"
-    return [
-        _missing_info_item(task, f"{task}: 3 {label}"),
-        _clear_item(task, f"{task}: clear prompt (empty checklist)", resolved_at_start=False),
-        _clear_item(task, f"{task}: everything already resolved", resolved_at_start=True),
-    ]
+    """The audited items of a task: the missing-information item at every grid point (normal mode: every
+    checklist size and turn budget; strict: every size, 2 turns), a clear prompt and an all-resolved prompt."""
+    items = [_missing_info_item(task, m, t, "normal") for m in CHECKLIST_SIZES for t in TURN_BUDGETS]
+    items += [_missing_info_item(task, m, STRICT_TURNS, "strict") for m in CHECKLIST_SIZES]
+    for mode in ("normal", "strict"):
+        items += [_clear_item(task, mode, resolved_at_start=r) for r in (False, True)]
+    return items
 
 
 # -- playing and estimating ---------------------------------------------------------------------------------------
@@ -242,7 +334,8 @@ class Played:
 
 
 async def play(item: Item, strategy: Strategy, cfg: RewardConfig) -> Played:
-    """One episode of ``strategy`` through the real ``EpisodeState`` (online credit, ``MAX_TURNS`` turns).
+    """One episode of ``strategy`` through the real ``EpisodeState`` (online credit, ``item.max_turns`` turns; the
+    user's reply after each asking turn reports what it supplied, as prompt set v3's simulated user does).
 
     Raises:
         AskrlError: the script does not fit the episode (it ended early, or has steps left): a bug in the script.
@@ -255,18 +348,23 @@ async def play(item: Item, strategy: Strategy, cfg: RewardConfig) -> Played:
         expected_answer="42",
         question="(the question as the user asked it)",
     )
-    state = EpisodeState(spec, cfg, resolved=range(item.checklist_len) if item.resolved_at_start else ())
+    resolved = range(item.checklist_len) if item.resolved_at_start else ()
+    state = EpisodeState(spec, cfg, resolved=resolved, strict=item.mode == "strict")
     judge = ScriptedJudge()
     for k, step in enumerate(strategy.steps):
         if state.ended:
             raise AskrlError(f"audit script {item.name}/{strategy.name}: the episode ended before step {k + 1}")
         judge.step = step
         text = f"final answer ({step.decision})" if step.answers else f"asks about {sorted(step.hits)}"
-        await state.score_turn(judge, text, is_final_turn=state.next_turn_is_final(max_turns=MAX_TURNS))
+        await state.score_turn(judge, text, is_final_turn=state.next_turn_is_final(max_turns=item.max_turns))
         if not state.ended and k + 1 < len(strategy.steps):
-            state.add_user_reply("(reply)")
+            reply = (await judge.simulate_user(state.user_request())).verdict
+            assert reply is not None
+            state.add_user_reply(reply.reply, supplied=reply.supplied_indices)
     if strategy.budget_cut:
         state.end_still_asking()
+    if not state.ended and not strategy.budget_cut:
+        raise AskrlError(f"audit script {item.name}/{strategy.name}: the episode did not end with the script")
     rewards = state.turn_rewards
     if any(r is None for r in rewards):
         raise AskrlError(f"audit script {item.name}/{strategy.name}: a turn was masked")
@@ -278,7 +376,7 @@ def turn_advantages(played: Sequence[Played], estimator: str, norm: bool) -> lis
 
     Each turn is one policy token followed by one user token; the reward sits on the turn's token."""
     width = 2 * max(len(p.turn_rewards) for p in played)
-    rewards = torch.zeros(len(played), width)
+    rewards = torch.zeros(len(played), width, dtype=torch.float64)
     mask = torch.zeros(len(played), width, dtype=torch.int64)
     for i, p in enumerate(played):
         for k, r in enumerate(p.turn_rewards):
@@ -304,25 +402,56 @@ class Report:
     violations: list[str] = field(default_factory=list)
 
 
+def _ahead(a: float, b: float, strict: bool) -> bool:
+    return a > b + TOLERANCE if strict else a >= b - TOLERANCE
+
+
+def _divergence(a: Played, b: Played) -> int | None:
+    """The first turn where two episodes' rewards differ, when both played it (None otherwise)."""
+    for k, (ra, rb) in enumerate(zip(a.turn_rewards, b.turn_rewards, strict=False)):
+        if abs(ra - rb) > TOLERANCE:
+            return k
+    return None
+
+
 def _check(group: GroupResult) -> list[str]:
-    """Every ordering on the returns and on the turn-1 advantages, the advantages' signs, and DAPO's variance."""
+    """Every ordering on the returns, the turn-1 advantages and the advantages where the two strategies first
+    differ; turn-1 signs; the best strategy never discouraged, the worst never encouraged; DAPO's variance."""
     where = f"[{group.item.name} | {group.estimator} norm_adv_by_std_in_grpo={group.norm}]"
     by_name = {p.strategy: (p, adv) for p, adv in zip(group.played, group.advantages, strict=True)}
     problems: list[str] = []
-    for rule, better, worse in group.item.orderings:
-        (pb, ab), (pw, aw) = by_name[better], by_name[worse]
-        if not pb.ret > pw.ret:
-            problems.append(f"{where} {rule}: return {better} {pb.ret:.3f} <= {worse} {pw.ret:.3f}")
-        if not ab[0] > aw[0]:
-            problems.append(f"{where} {rule}: turn-1 advantage {better} {ab[0]:.3f} <= {worse} {aw[0]:.3f}")
-    mean = float(np.mean([p.ret for p in group.played]))
+    for rule in group.item.orderings:
+        if rule.better not in by_name or rule.worse not in by_name:
+            continue
+        (pb, ab), (pw, aw) = by_name[rule.better], by_name[rule.worse]
+        sign = ">" if rule.strict else ">="
+        if not _ahead(pb.ret, pw.ret, rule.strict):
+            problems.append(f"{where} {rule.rule}: return {rule.better} {pb.ret:.3f} not {sign} {rule.worse} {pw.ret:.3f}")
+        if not _ahead(ab[0], aw[0], rule.strict):
+            problems.append(
+                f"{where} {rule.rule}: turn-1 advantage {rule.better} {ab[0]:.3f} not {sign} {rule.worse} {aw[0]:.3f}"
+            )
+        k = _divergence(pb, pw)
+        if k is not None and k > 0 and not _ahead(ab[k], aw[k], rule.strict):
+            problems.append(
+                f"{where} {rule.rule}: turn-{k + 1} advantage {rule.better} {ab[k]:.3f} not {sign} {rule.worse} "
+                f"{aw[k]:.3f}"
+            )
+    returns = [p.ret for p in group.played]
+    mean = float(np.mean(returns))
     for p, adv in zip(group.played, group.advantages, strict=True):
         if np.sign(round(adv[0], 9)) != np.sign(round(p.ret - mean, 9)):
             problems.append(
                 f"{where} sign: {p.strategy} has return {p.ret:.3f} vs group mean {mean:.3f} "
                 f"but turn-1 advantage {adv[0]:.3f}"
             )
-    if float(np.std([p.ret for p in group.played])) == 0.0:
+    best, worst = max(returns), min(returns)
+    for p, adv in zip(group.played, group.advantages, strict=True):
+        if p.ret == best and returns.count(best) == 1 and min(adv) < -TOLERANCE:
+            problems.append(f"{where} sign: the best strategy {p.strategy} has a negative turn advantage {adv}")
+        if p.ret == worst and returns.count(worst) == 1 and max(adv) > TOLERANCE:
+            problems.append(f"{where} sign: the worst strategy {p.strategy} has a positive turn advantage {adv}")
+    if float(np.std(returns)) == 0.0:
         problems.append(f"{where} every strategy has the same return: DAPO's group filter drops the group")
     return problems
 
@@ -349,11 +478,40 @@ async def audit(
 def format_group(group: GroupResult) -> str:
     """A readable block: strategy, per-turn rewards, return, per-turn advantages."""
     lines = [f"{group.item.name} | {group.estimator} | norm_adv_by_std_in_grpo={group.norm}"]
-    lines.append(f"  {'strategy':30s} {'turn rewards':28s} {'return':>7s}  turn advantages")
+    lines.append(f"  {'strategy':36s} {'turn rewards':44s} {'return':>7s}  turn advantages")
     for p, adv in zip(group.played, group.advantages, strict=True):
         rewards = "[" + ", ".join(f"{r:+.3f}" for r in p.turn_rewards) + "]"
         advs = "[" + ", ".join(f"{a:+.3f}" for a in adv) + "]"
-        lines.append(f"  {p.strategy:30s} {rewards:28s} {p.ret:+7.3f}  {advs}")
+        lines.append(f"  {p.strategy:36s} {rewards:44s} {p.ret:+7.3f}  {advs}")
+    return "\n".join(lines)
+
+
+def format_task_table(report: Report, task: TaskKind) -> str:
+    """The compact table of one task: one row per strategy, one column per grid point (its return; ``.`` where
+    the strategy does not fit), then how many orderings were violated at each grid point."""
+    seen: dict[str, GroupResult] = {}
+    for group in report.groups:
+        if group.item.task == task:
+            seen.setdefault(group.item.name, group)
+    groups = list(seen.values())
+    columns = [g.item.grid_point for g in groups]
+    names: list[str] = []
+    for g in groups:
+        names += [p.strategy for p in g.played if p.strategy not in names]
+    width = max(len(c) for c in columns) + 1
+    lines = [f"{task}: episode return per strategy (columns: m items / T turns, s = strict mode)"]
+    lines.append(f"  {'strategy':36s}" + "".join(f"{c:>{width}s}" for c in columns))
+    for name in names:
+        cells = []
+        for g in groups:
+            ret = next((p.ret for p in g.played if p.strategy == name), None)
+            cells.append(f"{ret:>+{width}.2f}" if ret is not None else f"{'.':>{width}s}")
+        lines.append(f"  {name:36s}" + "".join(cells))
+    counts = []
+    for g in groups:
+        prefix = f"[{g.item.name} |"
+        counts.append(sum(v.startswith(prefix) for v in report.violations))
+    lines.append(f"  {'violations (all estimators)':36s}" + "".join(f"{n:>{width}d}" for n in counts))
     return "\n".join(lines)
 
 
@@ -367,6 +525,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--table", default="paper_v1", help="a shipped table name or a .yaml path (default: paper_v1)")
     p.add_argument("--estimator", choices=[*ESTIMATORS, "all"], default="all")
     p.add_argument("--task", choices=["askmind", "overconfidence", "all"], default="all")
+    p.add_argument("--verbose", action="store_true", help="also print every group's turn rewards and advantages")
     return p
 
 
@@ -382,9 +541,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     tasks: list[TaskKind] = ["askmind", "overconfidence"] if args.task == "all" else [args.task]
     report = asyncio.run(audit(cfg, estimators=estimators, tasks=tasks))
     table = cfg.table_obj()
-    print(f"reward table {table.name} (hash {table.hash}), {MAX_TURNS} turns, online credit", file=out)
-    for group in report.groups:
-        print("\n" + format_group(group), file=out)
+    print(f"reward table {table.name} (hash {table.hash}), online credit, estimators {', '.join(estimators)}", file=out)
+    for task in tasks:
+        print("\n" + format_task_table(report, task), file=out)
+    if args.verbose:
+        for group in report.groups:
+            print("\n" + format_group(group), file=out)
     if report.violations:
         print(f"\n{len(report.violations)} violated ordering(s):", file=err)
         for line in report.violations:

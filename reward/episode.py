@@ -8,18 +8,29 @@ Who calls it: the clarify agent loop (``askrl/rollout``) keeps one ``EpisodeStat
 Contract:
 - ``history`` starts with the user's question and alternates; assistant turns are stored as the judge sees them
   (text outside the think block). ``request()`` hands the judge the history so far and ``resolved``.
-- After a graded non-final turn, the items it targeted become resolved (AskMind: the simulated user answers what was
-  explicitly asked; AskOverconfidence: the turn itself corrected the claim). A failed or guarded turn resolves
-  nothing. ``mark_resolved`` lets the rollout add items it learned about otherwise.
-- ``next_turn_is_final(max_turns)``: grade the next turn as final once every item is resolved or on the last turn.
-  ``ended``: the last graded turn was final (scheduled, or a timely answer on an earlier turn), or answered
-  prematurely: a final answer on a non-final turn always ends the episode (``reward.scoring``).
+- The user's replies are the source of truth for what is resolved: ``add_user_reply(text, supplied=...)`` resolves
+  the checklist items the simulated user reported its reply supplied (prompt set v3's ``UserReply.supplied``;
+  AskOverconfidence: the corrections it accepted). A reply without a report (v1/v2) resolves what the turn before it
+  targeted, as before. ``asked`` holds the items some graded asking turn targeted (their share is paid once,
+  ``reward.turn_credit``), so a follow-up on an item the user did not answer is a new request for a missing fact,
+  and re-asking a fact the user volunteered is redundant. A failed or guarded turn asks nothing.
+  ``mark_resolved`` lets the rollout add items it learned about otherwise.
+- ``next_turn_is_final(max_turns)``: grade the next turn as final once every item is resolved (an empty checklist:
+  from turn 1, in strict mode too: a clear prompt has nothing to ask) or on the last turn. ``ended``: the last
+  graded turn was final (scheduled, or a timely answer on an earlier turn), answered prematurely (a final answer on
+  a non-final turn always ends the episode, ``reward.scoring``), or its judge call failed: under every
+  ``on_judge_failure`` policy the episode stops at the failed call (``mask``: the trajectory is excluded whole;
+  ``penalize``: the failed turn has its penalty and nothing after it is played or scored).
 - ``credit``: ``online`` (default: the turns of a live episode combine into a return that ranks asking everything
   at once above asking piecemeal above re-asking, ``reward.turn_credit``) or ``paper`` (each turn is the paper's
   independent sample, exact per-sample values: the offline turn loop).
 - ``end_still_asking()``: the rollout's response budget ended the episode after an asking turn: the policy never
-  answered, so that last turn's reward also gets the table's ``final.still_asking`` (in ``turn_rewards``,
-  ``total_reward``, ``rm_scores``), and running out of budget is never better than answering.
+  answered, so that last turn's reward also gets what a final turn that still asks gets
+  (``reward.turn_credit.never_answered``; in ``turn_rewards``, ``total_reward``, ``rm_scores``), and running out of
+  budget is never better than answering.
+- ``user_reply_failed()``: the simulated user's call failed after an asking turn: the episode stops there under
+  every policy (``mask``: masked; ``penalize``: the table's ``judge_failure_penalty.nonfinal`` is added to that
+  turn; ``raise``: ``RubricError``).
 - The trajectory is masked (``masked``) when any turn's reward is None; its ``rm_scores`` are then all zeros and
   ``reward_extra_info()["masked"] == 1`` (the contract in ``reward.masking``).
 - Turns of one episode are scored in order (each needs the resolved set of the previous ones); ``score_episodes``
@@ -32,7 +43,7 @@ How it fails: ``RolloutError`` when turns are recorded out of order (an assistan
                                      expected_answer="12", question=degraded_question), cfg)
     out = await state.score_turn(judge, text, is_final_turn=state.next_turn_is_final(max_turns=3))
     reply = await judge.simulate_user(state.user_request())   # the user sees the visible text only
-    state.add_user_reply(reply.verdict.reply)
+    state.add_user_reply(reply.verdict.reply, supplied=reply.verdict.supplied_indices)
     state.rm_scores(response_mask)                   # per-turn rewards on each turn's last policy token
 """
 
@@ -42,7 +53,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from askrl.errors import RolloutError
+from askrl.errors import RolloutError, RubricError
 from askrl.judge.types import Judge, JudgeRequest, TaskKind, Turn
 from reward.config import RewardConfig
 from reward.guards import visible_text
@@ -50,7 +61,7 @@ from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCOR
 from reward.outcome import TurnOutcome
 from reward.placement import place_turn_rewards
 from reward.scoring import score_turn
-from reward.turn_credit import Credit
+from reward.turn_credit import Credit, never_answered
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,11 @@ class EpisodeState:
         if self.history[0].content != spec.question:
             raise RolloutError("a resumed history must open with the episode's question (spec.question)")
         self.resolved: set[int] = set()
+        self.asked: set[int] = set()
         self.outcomes: list[TurnOutcome] = []
         self._still_asking_at_end = False
+        self._user_failed = False
+        self._pending: tuple[int, ...] = ()  # what the last asking turn targeted, until the user replies
         self.mark_resolved(resolved)
 
     # -- building requests and recording turns ---------------------------------------------------------------
@@ -135,19 +149,27 @@ class EpisodeState:
         )
 
     def record(self, response: str, outcome: TurnOutcome) -> None:
-        """Append the assistant turn and its outcome; resolve the items a graded non-final turn targeted."""
+        """Append the assistant turn and its outcome; a graded asking turn's targets become ``asked``."""
         if self.history[-1].role != "user":
             raise RolloutError("an assistant turn was recorded before the previous one got a user reply")
         self.history.append(Turn("assistant", visible_text(response, self.cfg.think_open, self.cfg.think_close)))
         self.outcomes.append(outcome)
-        if outcome.outcome == "ok" and outcome.kind == "nonfinal":
-            self.resolved.update(outcome.hit_indices)
+        asking = outcome.outcome == "ok" and outcome.kind == "nonfinal" and not outcome.premature
+        self._pending = outcome.hit_indices if asking else ()
+        self.asked.update(self._pending)
 
-    def add_user_reply(self, text: str) -> None:
-        """Append the simulated user's reply to the last assistant turn."""
+    def add_user_reply(self, text: str, *, supplied: Iterable[int] | None = None) -> None:
+        """Append the simulated user's reply to the last assistant turn and resolve what it supplied: the user's
+        report ``supplied`` (checklist indices), or, for a reply without a report, what that turn targeted.
+
+        Raises:
+            RolloutError: no assistant turn is waiting for a reply, or ``supplied`` is out of range.
+        """
         if self.history[-1].role != "assistant":
             raise RolloutError("a user reply was added where an assistant turn was due")
         self.history.append(Turn("user", text))
+        self.mark_resolved(self._pending if supplied is None else supplied)
+        self._pending = ()
 
     def mark_resolved(self, indices: Iterable[int]) -> None:
         """Resolve checklist items the rollout learned about by other means."""
@@ -167,6 +189,7 @@ class EpisodeState:
             self.cfg,
             truncated=truncated,
             credit=self.credit,
+            asked=tuple(sorted(self.asked)),
         )
         self.record(response, outcome)
         return outcome
@@ -178,34 +201,68 @@ class EpisodeState:
         return len(self.resolved) == len(self.spec.checklist)
 
     def next_turn_is_final(self, max_turns: int) -> bool:
-        """Whether the next assistant turn should be graded as the final one."""
+        """Whether the next assistant turn should be graded as the final one: every item resolved (an empty
+        checklist from the first turn, strict mode included), or the last allowed turn (strict: turn 2)."""
         return self.all_resolved or len(self.outcomes) + 1 >= max_turns
 
     def end_still_asking(self) -> None:
-        """The response budget ended the episode after its last (asking) turn: add ``final.still_asking`` to it.
+        """The response budget ended the episode after its last (asking) turn: the policy never answered, so
+        that turn also gets ``reward.turn_credit.never_answered``.
 
         Raises:
             RolloutError: no turn was graded, or the episode already ended or is masked (nothing to cut).
         """
-        if not self.outcomes or self.ended or self.masked:
-            raise RolloutError("only an episode whose last graded turn asked can be cut by the response budget")
+        self._check_open("cut by the response budget")
         self._still_asking_at_end = True
+
+    def user_reply_failed(self) -> None:
+        """The simulated user's call after the last (asking) turn failed: the episode stops here, by the policy
+        ``cfg.on_judge_failure`` (``mask``: masked; ``penalize``: ``judge_failure_penalty.nonfinal`` added to the
+        turn; ``raise``: ``RubricError``).
+
+        Raises:
+            RolloutError: no asking turn is waiting for a reply.
+            RubricError: ``on_judge_failure`` is ``raise``.
+        """
+        self._check_open("ended by a failed user reply")
+        if self.cfg.on_judge_failure == "raise":
+            raise RubricError(
+                "the simulated user's call failed; set reward.on_judge_failure to mask or penalize to keep going"
+            )
+        self._user_failed = True
+
+    def _check_open(self, what: str) -> None:
+        if not self.outcomes or self.ended or self.masked:
+            raise RolloutError(f"only an episode whose last graded turn asked can be {what}")
+
+    @property
+    def user_failed(self) -> bool:
+        """The simulated user's call failed (``user_reply_failed``)."""
+        return self._user_failed
 
     @property
     def ended(self) -> bool:
-        """The last graded turn was final, or the model answered prematurely."""
-        return bool(self.outcomes) and (self.outcomes[-1].kind == "final" or self.outcomes[-1].premature)
+        """The last graded turn stops the episode (``TurnOutcome.stops_episode``), or the user's call failed."""
+        return self._user_failed or (bool(self.outcomes) and self.outcomes[-1].stops_episode)
 
     @property
     def masked(self) -> bool:
-        return any(o.masked for o in self.outcomes)
+        user_masked = self._user_failed and self.cfg.on_judge_failure == "mask"
+        return user_masked or any(o.masked for o in self.outcomes)
 
     @property
     def turn_rewards(self) -> list[float | None]:
-        """Each graded turn's reward (None: masked), the last one including ``final.still_asking`` when cut."""
+        """Each graded turn's reward (None: masked), the last one including ``never_answered`` when cut, or the
+        judge-failure penalty when the user's call after it failed under ``penalize``."""
         rewards = [o.reward for o in self.outcomes]
-        if self._still_asking_at_end and rewards[-1] is not None:
-            rewards[-1] = float(rewards[-1]) + self.cfg.table_obj().final.still_asking
+        table = self.cfg.table_obj()
+        extra = 0.0
+        if self._still_asking_at_end:
+            extra += never_answered(table, self.credit)
+        if self._user_failed and self.cfg.on_judge_failure == "penalize":
+            extra += table.judge_failure_penalty.nonfinal
+        if extra and rewards[-1] is not None:
+            rewards[-1] = float(rewards[-1]) + extra
         return rewards
 
     @property
@@ -229,7 +286,7 @@ class EpisodeState:
         total = self.total_reward
         return {
             "score": MASKED_PLACEHOLDER_SCORE if total is None else float(total),
-            JUDGE_FAILED_KEY: float(any(o.outcome == "judge_failed" for o in self.outcomes)),
+            JUDGE_FAILED_KEY: float(self._user_failed or any(o.outcome == "judge_failed" for o in self.outcomes)),
             MASKED_KEY: float(self.masked),
             "turns": float(len(self.outcomes)),
             "final_correct": float(last is not None and last.label == "correct"),
@@ -255,7 +312,8 @@ class AssistantTurn:
 async def score_episode(
     judge: Judge, spec: EpisodeSpec, turns: Sequence[AssistantTurn], cfg: RewardConfig
 ) -> EpisodeState:
-    """Score a finished transcript turn by turn (online credit); the last turn is graded as the final one.
+    """Score a finished transcript turn by turn (online credit); the last turn is graded as the final one. The
+    replies carry no report, so each resolves what its turn targeted; scoring stops at a failed judge call.
 
     Raises:
         RolloutError: a turn other than the last lacks its user reply.
@@ -264,6 +322,8 @@ async def score_episode(
     for k, turn in enumerate(turns):
         last = k == len(turns) - 1
         await state.score_turn(judge, turn.response, is_final_turn=last, truncated=turn.truncated)
+        if state.outcomes[-1].outcome == "judge_failed":
+            break  # the episode stops at the failed call, under every policy
         if not last:
             if turn.user_reply is None:
                 raise RolloutError(f"turn {k} of {len(turns)} has no user reply; only the last turn may lack one")

@@ -52,6 +52,9 @@ class TurnOutcome:
     """For a final answer given on a turn not scheduled as final: its final-table grade (``correct``/``wrong``).
     Such a turn ends the episode: ``kind="final"`` when no facts were missing (timely), else ``kind="nonfinal"``
     with ``label="premature_answer"``."""
+    missing_indices: tuple[int, ...] = ()
+    """For an answer (early or on the final turn): the checklist items still missing when it was given (online
+    credit: per the user's reports, ``reward.turn_credit.missing_items``)."""
     judge_called: bool = False
     latency_s: float = 0.0
     attempts: int = 0
@@ -64,6 +67,12 @@ class TurnOutcome:
     @property
     def premature(self) -> bool:
         return self.label == "premature_answer"
+
+    @property
+    def stops_episode(self) -> bool:
+        """Nothing after this turn is played or scored: it answered, answered prematurely, or its judge failed
+        (under every ``on_judge_failure`` policy: masked, or penalised and final)."""
+        return self.kind == "final" or self.premature or self.outcome == "judge_failed"
 
     @property
     def answered_early(self) -> bool:
@@ -91,6 +100,7 @@ class TurnOutcome:
             "hits": list(self.hit_indices),
             "redundant": self.redundant,
             "answer_label": self.answer_label,
+            "missing": list(self.missing_indices),
             "judge_called": self.judge_called,
             "latency_s": round(self.latency_s, 6),
             "attempts": self.attempts,

@@ -34,16 +34,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from askrl.errors import RubricError
 from askrl.judge.types import AnyTurnVerdict, FailureKind, Judge, JudgeRequest, JudgeResult, check_hits_length
 from reward.config import RewardConfig
 from reward.guards import check_guards, visible_text
 from reward.outcome import Label, TurnOutcome
-from reward.rubric import check_resolved, grade_final, grade_nonfinal
+from reward.rubric import NonFinalGrade, check_resolved, grade_final, grade_nonfinal
 from reward.table import TurnKind
-from reward.turn_credit import Credit, answer_reward, ask_credit
+from reward.turn_credit import (
+    Credit,
+    answer_reward,
+    ask_credit,
+    correction_credit,
+    missing_items,
+    never_answered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +97,13 @@ def _failed(
 
 
 async def score_turn(
-    judge: Judge, request: JudgeRequest, cfg: RewardConfig, *, truncated: bool = False, credit: Credit = "paper"
+    judge: Judge,
+    request: JudgeRequest,
+    cfg: RewardConfig,
+    *,
+    truncated: bool = False,
+    credit: Credit = "paper",
+    asked: Collection[int] = (),
 ) -> TurnOutcome:
     """Score one assistant turn.
 
@@ -101,6 +114,7 @@ async def score_turn(
         truncated: generation stopped at the token limit (finish reason ``length``).
         credit: ``paper`` (one independent sample per turn) or ``online`` (turns of a live episode,
             ``reward.turn_credit``).
+        asked: online credit only: the items earlier turns already targeted (their share is paid).
 
     Returns:
         The ``TurnOutcome``; ``reward`` is None only for a masked judge failure.
@@ -126,21 +140,7 @@ async def score_turn(
         )
     graded = dataclasses.replace(request, response=visible_text(request.response, cfg.think_open, cfg.think_close))
     if request.is_final_turn:
-        final_result = await judge.grade_final(graded)
-        if final_result.verdict is None:
-            return _failed(kind, request, final_result, _failure_of(final_result), final_result.error, cfg)
-        reward, label = grade_final(final_result.verdict, table)
-        return TurnOutcome(
-            kind=kind,
-            outcome="ok",
-            reward=reward,
-            label=label,
-            verdict=final_result.verdict,
-            checklist_len=m,
-            judge_called=True,
-            latency_s=final_result.latency_s,
-            attempts=final_result.attempts,
-        )
+        return await _final_turn(judge, graded, cfg, credit, asked)
     result = await judge.grade_turn(graded)
     if result.verdict is None:
         return _failed(kind, request, result, _failure_of(result), result.error, cfg)
@@ -149,10 +149,76 @@ async def score_turn(
     except ValueError as err:
         return _failed(kind, request, result, FailureKind.SCHEMA_MISMATCH, str(err), cfg)
     if result.verdict.is_final_answer:
-        answered = await _answer_turn(judge, graded, result, cfg, credit)
+        answered = await _answer_turn(judge, graded, result, cfg, credit, asked)
         if answered is not None:
             return answered
-    return _asking_turn(request, result, cfg, credit)
+    return _asking_turn(request, result, cfg, credit, asked)
+
+
+def _needs_corrections(request: JudgeRequest, credit: Credit) -> bool:
+    """An online AskOverconfidence final turn with claims left: its own corrections count (``c_k``, ``M_k``)."""
+    return credit == "online" and request.task == "overconfidence" and len(request.resolved) < len(request.checklist)
+
+
+async def _final_turn(
+    judge: Judge, graded: JudgeRequest, cfg: RewardConfig, credit: Credit, asked: Collection[int]
+) -> TurnOutcome:
+    """The scheduled final turn: ``grade_final``; online, also the premature penalty when facts are missing and,
+    for AskOverconfidence, the turn's own corrections (``grade_turn`` alongside, ``reward.turn_credit``)."""
+    table, m = cfg.table_obj(), len(graded.checklist)
+    turn_result: JudgeResult[AnyTurnVerdict] | None = None
+    if _needs_corrections(graded, credit):
+        final_result, turn_result = await asyncio.gather(judge.grade_final(graded), judge.grade_turn(graded))
+    else:
+        final_result = await judge.grade_final(graded)
+    spent = (turn_result.latency_s, turn_result.attempts) if turn_result is not None else (0.0, 0)
+    if final_result.verdict is None:
+        return _failed("final", graded, final_result, _failure_of(final_result), final_result.error, cfg, calls=spent)
+    grade: NonFinalGrade | None = None
+    if turn_result is not None:
+        if turn_result.verdict is None:
+            calls = (final_result.latency_s, final_result.attempts)
+            return _failed("final", graded, turn_result, _failure_of(turn_result), turn_result.error, cfg, calls=calls)
+        try:
+            check_hits_length(turn_result.verdict, m)
+        except ValueError as err:
+            calls = (final_result.latency_s, final_result.attempts)
+            return _failed("final", graded, turn_result, FailureKind.SCHEMA_MISMATCH, str(err), cfg, calls=calls)
+        grade = grade_nonfinal(turn_result.verdict, checklist_len=m, resolved=graded.resolved, table=table)
+    value, label = grade_final(final_result.verdict, table)
+    missing: tuple[int, ...] = ()
+    if credit == "online":
+        if label == "still_asking":
+            value = never_answered(table, credit)
+        else:
+            corrected = grade.hit_indices if grade is not None else ()
+            missing = missing_items(task=graded.task, checklist_len=m, resolved=graded.resolved, corrected=corrected)
+            value = answer_reward(
+                label, premature=bool(missing), credit=credit, table=table, final_turn=True, checklist_len=m
+            )
+            if grade is not None and turn_result is not None and turn_result.verdict is not None:
+                value += correction_credit(
+                    grade,
+                    task=graded.task,
+                    checklist_len=m,
+                    resolved=graded.resolved,
+                    asked=asked,
+                    irrelevant=turn_result.verdict.irrelevant_count,
+                    table=table,
+                )
+    return TurnOutcome(
+        kind="final",
+        outcome="ok",
+        reward=value,
+        label=label,
+        verdict=final_result.verdict,
+        checklist_len=m,
+        hit_indices=grade.hit_indices if grade is not None else (),
+        missing_indices=missing,
+        judge_called=True,
+        latency_s=final_result.latency_s + spent[0],
+        attempts=final_result.attempts + spent[1],
+    )
 
 
 def _asking_turn(
@@ -160,6 +226,7 @@ def _asking_turn(
     result: JudgeResult[AnyTurnVerdict],
     cfg: RewardConfig,
     credit: Credit,
+    asked: Collection[int],
     *,
     answered: bool | None = None,
     calls: tuple[float, int] = (0.0, 0),
@@ -171,7 +238,14 @@ def _asking_turn(
     grade = grade_nonfinal(verdict, checklist_len=m, resolved=request.resolved, table=table, answered=answered)
     reward = grade.reward
     if credit == "online" and grade.label != "premature_answer":
-        reward = ask_credit(grade, checklist_len=m, resolved=request.resolved, table=table)
+        reward = ask_credit(
+            grade,
+            checklist_len=m,
+            resolved=request.resolved,
+            asked=asked,
+            irrelevant=verdict.irrelevant_count,
+            table=table,
+        )
     return TurnOutcome(
         kind="nonfinal",
         outcome="ok",
@@ -189,13 +263,24 @@ def _asking_turn(
 
 
 async def _answer_turn(
-    judge: Judge, graded: JudgeRequest, result: JudgeResult[AnyTurnVerdict], cfg: RewardConfig, credit: Credit
+    judge: Judge,
+    graded: JudgeRequest,
+    result: JudgeResult[AnyTurnVerdict],
+    cfg: RewardConfig,
+    credit: Credit,
+    asked: Collection[int],
 ) -> TurnOutcome | None:
     """A non-final turn the judge called a final answer, graded with the final table (module docstring); None
     when ``grade_final`` finds no answer in it after all (the caller grades it as an asking turn)."""
     assert result.verdict is not None
     verdict, table, m = result.verdict, cfg.table_obj(), len(graded.checklist)
-    premature = verdict.facts_missing
+    grade = grade_nonfinal(verdict, checklist_len=m, resolved=graded.resolved, table=table)
+    missing: tuple[int, ...] = ()
+    if credit == "online":
+        missing = missing_items(task=graded.task, checklist_len=m, resolved=graded.resolved, corrected=grade.hit_indices)
+        premature = bool(missing)
+    else:
+        premature = verdict.facts_missing
     if premature and credit == "paper":
         return None  # the paper's premature answer: grade_nonfinal's premature_answer value, no second call
     latency, attempts = result.latency_s, result.attempts
@@ -217,9 +302,20 @@ async def _answer_turn(
             )
         if final_result.verdict.decision == "still_asking":
             calls = (final_result.latency_s, final_result.attempts)
-            return _asking_turn(graded, result, cfg, credit, answered=False, calls=calls)
+            return _asking_turn(graded, result, cfg, credit, asked, answered=False, calls=calls)
         _, label = grade_final(final_result.verdict, table)
-    reward = answer_reward(label, premature=premature, credit=credit, table=table)
+    # strict: the protocol's ``wrong`` already costs ``correct - wrong``; the premature penalty is not stacked on it
+    reward = answer_reward(label, premature=premature and not graded.strict, credit=credit, table=table)
+    if credit == "online":
+        reward += correction_credit(
+            grade,
+            task=graded.task,
+            checklist_len=m,
+            resolved=graded.resolved,
+            asked=asked,
+            irrelevant=verdict.irrelevant_count,
+            table=table,
+        )
     return TurnOutcome(
         kind="nonfinal" if premature else "final",
         outcome="ok",
@@ -228,6 +324,8 @@ async def _answer_turn(
         answer_label=label,
         verdict=verdict,
         checklist_len=m,
+        hit_indices=grade.hit_indices,
+        missing_indices=missing,
         judge_called=True,
         latency_s=latency,
         attempts=attempts,

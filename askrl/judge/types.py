@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 V = TypeVar("V")
 
@@ -82,6 +82,11 @@ class TurnVerdict(_Strict):
     def facts_missing(self) -> bool:
         return self.answered_final
 
+    @property
+    def irrelevant_count(self) -> int:
+        """v1/v2 cannot report irrelevant questions: none are counted."""
+        return 0
+
 
 class TurnVerdictV2(_Strict):
     """Verdict on a non-final assistant turn (prompt set v2): reasoning first, then "is it a final answer" and
@@ -104,6 +109,32 @@ class TurnVerdictV2(_Strict):
     def answered_final(self) -> bool:
         return self.is_final_answer and self.facts_missing
 
+    @property
+    def irrelevant_count(self) -> int:
+        """v1/v2 cannot report irrelevant questions: none are counted."""
+        return 0
+
+
+class TurnVerdictV3(_Strict):
+    """Verdict on a non-final assistant turn (prompt set v3): v2's fields plus ``irrelevant_questions``, the number
+    of questions in the message that target no checklist item and are not needed to answer (``reward.turn_credit``
+    charges them, so padding a good question with irrelevant ones is worth less than the good question alone)."""
+
+    reasoning: StrictStr
+    is_final_answer: StrictBool
+    facts_missing: StrictBool
+    hits: list[StrictBool]
+    irrelevant_questions: StrictInt = Field(ge=0)
+    notes: list[StrictStr] = []
+
+    @property
+    def answered_final(self) -> bool:
+        return self.is_final_answer and self.facts_missing
+
+    @property
+    def irrelevant_count(self) -> int:
+        return self.irrelevant_questions
+
 
 class FinalVerdict(_Strict):
     """Verdict on the final assistant turn (the paper's r_T; prompt set v1)."""
@@ -118,14 +149,14 @@ class FinalVerdictV2(_Strict):
     decision: Literal["still_asking", "wrong", "correct"]
 
 
-#: Either version of a verdict; code below the judge reads only the shared names (``hits``, ``is_final_answer``,
-#: ``facts_missing``, ``answered_final``, ``decision``).
-AnyTurnVerdict = TurnVerdict | TurnVerdictV2
+#: Any version of a verdict; code below the judge reads only the shared names (``hits``, ``is_final_answer``,
+#: ``facts_missing``, ``answered_final``, ``irrelevant_count``, ``decision``).
+AnyTurnVerdict = TurnVerdict | TurnVerdictV2 | TurnVerdictV3
 AnyFinalVerdict = FinalVerdict | FinalVerdictV2
 
 
 class UserReply(_Strict):
-    """The simulated user's reply to the assistant's latest message."""
+    """The simulated user's reply to the assistant's latest message (prompt sets v1, v2: no report)."""
 
     reply: StrictStr
 
@@ -134,6 +165,30 @@ class UserReply(_Strict):
         if not self.reply.strip():
             raise ValueError("reply is empty")
         return self
+
+    @property
+    def supplied_indices(self) -> tuple[int, ...] | None:
+        """Checklist items this reply supplied; None: this reply model carries no report."""
+        return None
+
+
+class UserReplyV3(UserReply):
+    """The simulated user's reply with its report (prompt set v3): ``supplied[i]`` is true when this reply
+    actually gave checklist item i (AskMind: the detail was asked for and the reply states it; AskOverconfidence:
+    the assistant's message corrected misleading claim i and the reply accepts the correction). The report is what
+    resolves an item (``reward.episode``): asking is not enough, the user has to answer."""
+
+    supplied: list[StrictBool]
+
+    @property
+    def supplied_indices(self) -> tuple[int, ...] | None:
+        return tuple(i for i, flag in enumerate(self.supplied) if flag)
+
+
+def check_supplied_length(reply: UserReply, checklist_len: int) -> None:
+    """Raise ``ValueError`` when a v3 report does not have one entry per checklist item (a schema mismatch)."""
+    if isinstance(reply, UserReplyV3) and len(reply.supplied) != checklist_len:
+        raise ValueError(f"supplied has {len(reply.supplied)} entries, the checklist has {checklist_len}")
 
 
 def check_hits_length(verdict: AnyTurnVerdict, checklist_len: int) -> None:

@@ -23,15 +23,31 @@ return-to-go from turn ``k`` (undiscounted) and ``R_i = G_{i,1}`` the trajectory
 (``std`` only with ``algorithm.norm_adv_by_std_in_grpo``, the default). With no masked trajectory this equals
 VERL's ``grpo`` exactly; masked ones are simply not in ``g``.
 
-``askrl_turn_grpo`` (per-turn returns with a stopping-independent baseline): the tokens of turn ``k`` get
+``askrl_turn_grpo`` (per-turn returns with a state-conditioned, stopping-independent baseline): the tokens of turn
+``k`` get
 
-    A_{i,k} = (G_{i,k} - b_{-i,k}) / (s_g + eps),   b_{-i,k} = mean{ G_{j,k} : j in g, j != i, K_j >= k }
+    A_{i,k} = (G_{i,k*} - b_{-i,k*}) / (s_g + eps),
+    b_{-i,k} = mean{ G_{j,k} : j in g, j != i, K_j >= k, r_{j,<k} = r_{i,<k} }
 
-i.e. the return-to-go of that turn minus the leave-one-out mean return-to-go of the *other* trajectories that
-reached turn ``k`` (``A = 0`` when no other trajectory reached it), and ``s_g`` is the root mean square of the
-group's centred returns ``G_{j,k} - mean{G_{.,k}}`` (with ``norm_adv_by_std_in_grpo``; else ``s_g = 1``).
-Because ``G - b_{-i}`` equals ``n_k / (n_k - 1) * (G - mean_k G)``, the advantages of each turn index sum to zero
-within a group, so they sum to zero over the group as well. Turn 1 is trajectory-level RLOO on ``R``.
+where ``r_{i,<k} = (r_{i,1}, ..., r_{i,k-1})`` is the trajectory's reward history before turn ``k`` (its *state*:
+what it asked, what the user supplied and what that earned, as far as the rewards tell; compared to 1e-6) and
+``k* <= k`` is the latest turn at which some other trajectory of the group reached the same state (``k* = k`` when
+one did). So turn ``k`` is compared with the trajectories that stood where it stood: the leave-one-out mean
+return-to-go of the others in the same state. A turn whose state no other trajectory shares inherits its last
+comparison, ``G_{i,k*} - b_{-i,k*}``, which is the same as taking ``b = r_{i,k*} + ... + r_{i,k-1} + b_{-i,k*}``
+as turn ``k``'s baseline. ``s_g`` is the root mean square of the group's centred returns over every state compared
+(with ``norm_adv_by_std_in_grpo``; else ``s_g = 1``). Every trajectory shares the empty history at turn 1, so
+turn 1 is trajectory-level RLOO on ``R`` and ranks the trajectories exactly as their returns do.
+
+Why the state. A baseline may depend on anything decided before the action it scores (the history, the rewards
+so far) and the estimator stays unbiased; pooling *different* states at one turn index is what is wrong. In a
+group of 2x "ask everything, then answer correctly" (rewards 1.0, 1.0) and 6x "two items, then one, then answer"
+(0.53, 0.27, 1.0), the pooled turn-2 baseline is the piecemeal trajectories' return-to-go 1.27, so ask-all's
+correct final answer (to-go 1.0) was pushed down (-2.63 with std scaling) although ask-all is the best strategy in
+the group. Conditioned on the state, that answer is compared with the other ask-all trajectory only (advantage 0),
+or, were it alone, keeps its turn-1 advantage (positive). For two trajectories whose histories agree up to turn
+``k``, ``A_{.,k}`` is ordered as their returns, so the first turn at which two strategies differ gets the order of
+their returns under both estimators (``reward.audit`` checks this).
 
 Why not the naive per-turn baseline. MT-GRPO-style estimators normalise each turn index separately,
 ``a_{i,k} = r_{i,k} - mu_k`` with ``mu_k`` the group mean reward at index ``k``, and credit turn ``k`` with
@@ -42,11 +58,11 @@ answer) is charged an extra ``mu_{k+1} + ...``, a hidden bonus of ``-E[R_interme
 (verl RFC #7244). In AskBench asking *is* taking another turn: with ask -> r_1 = -0.8 then a correct answer
 r_2 = +1, versus answering at once with r_1 = +0.1, half and half, the true advantage of asking is
 ``(0.2 - 0.1) / 2 = +0.05`` but the naive estimator gives ``(-0.8 - 0.1) / 2 = -0.45`` (it subtracts mu_2 = 1
-from the asker only): it teaches the policy not to ask. Here the baseline ``b_{-i,k}`` is one number per turn
-index computed from the other trajectories' full returns-to-go, so it does not depend on trajectory ``i``'s
-actions at or after turn ``k`` and the estimator is unbiased; each trajectory also contributes one value per
-turn index, so long trajectories do not dominate the statistics (the agent-lightning "dedup" issue).
-``tests/unit/rollout/test_advantages.py`` checks this example.
+from the asker only): it teaches the policy not to ask. Here the baseline ``b_{-i,k}`` is computed from the other
+trajectories' full returns-to-go, so it does not depend on trajectory ``i``'s actions at or after turn ``k`` and
+the estimator is unbiased; each trajectory also contributes one value per turn index, so long trajectories do not
+dominate the statistics (the agent-lightning "dedup" issue). ``tests/unit/rollout/test_advantages.py`` checks
+this example.
 
 How it fails: shape mismatches raise ``ValueError`` (a bug in the caller, never silently broadcast); a step whose
 every trajectory is masked raises ``RolloutError`` rather than let VERL's token-mean loss divide 0 by 0 tokens.
@@ -90,6 +106,13 @@ def turn_rewards(reward_row: torch.Tensor, spans: Sequence[tuple[int, int]]) -> 
     values = reward_row.detach().to(torch.float64).cpu()
     bounds = [0] + [start for start, _ in spans[1:]] + [values.numel()]
     return [float(values[bounds[k] : bounds[k + 1]].sum()) for k in range(len(spans))]
+
+
+def _state(to_go: Sequence[float], k: int) -> tuple[float, ...]:
+    """The reward history before turn ``k`` (``r_1 .. r_{k-1}``, from the returns-to-go), rounded to 1e-6 so that
+    equal tiers compare equal after float sums."""
+    rewards = [to_go[j] - (to_go[j + 1] if j + 1 < len(to_go) else 0.0) for j in range(k)]
+    return tuple(round(r, 6) for r in rewards)
 
 
 def _config_flag(config: Any, key: str, default: bool) -> bool:
@@ -161,7 +184,8 @@ def compute_turn_grpo_advantage(
     epsilon: float = EPSILON,
     **_: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-turn returns-to-go minus a leave-one-out, stopping-independent group baseline (module docstring).
+    """Per-turn returns-to-go minus a leave-one-out baseline over the trajectories in the same state (module
+    docstring).
 
     Returns:
         ``advantages`` (bs, L): ``A_{i,k}`` on the tokens of turn ``k``, 0 elsewhere.
@@ -177,20 +201,27 @@ def compute_turn_grpo_advantage(
 
     turn_adv: list[list[float]] = [[0.0] * len(g) for g in to_go]
     for rows in _groups(index, [bool(s) for s in spans]).values():
-        residuals: list[tuple[int, int, float]] = []  # (row, turn, G - b_{-i,k}) before scaling
+        residuals: dict[tuple[int, int], float] = {}  # (row, turn) -> G - b_{-i,k} before scaling
         centred_sq: list[float] = []
         for k in range(max(len(to_go[r]) for r in rows)):
-            alive = [r for r in rows if len(to_go[r]) > k]
-            if len(alive) < 2:
-                continue  # no other trajectory reached turn k: no baseline, no signal
-            values = np.array([to_go[r][k] for r in alive])
-            n, mean = len(values), values.mean()
-            centred_sq.extend(((values - mean) ** 2).tolist())
-            for r, v in zip(alive, values, strict=True):
-                residuals.append((r, k, float((v - mean) * n / (n - 1))))
+            states: dict[tuple[float, ...], list[int]] = defaultdict(list)
+            for r in rows:
+                if len(to_go[r]) > k:
+                    states[_state(to_go[r], k)].append(r)
+            for alive in states.values():
+                if len(alive) < 2:
+                    continue  # no other trajectory in this state: the turn keeps its last comparison
+                values = np.array([to_go[r][k] for r in alive])
+                n, mean = len(values), values.mean()
+                centred_sq.extend(((values - mean) ** 2).tolist())
+                for r, v in zip(alive, values, strict=True):
+                    residuals[(r, k)] = float((v - mean) * n / (n - 1))
         scale = float(np.sqrt(np.mean(centred_sq))) + epsilon if (norm and centred_sq) else 1.0
-        for r, k, value in residuals:
-            turn_adv[r][k] = value / scale
+        for r in rows:
+            last = 0.0  # no comparison at all (a group of one): no signal
+            for k in range(len(to_go[r])):
+                last = residuals.get((r, k), last)
+                turn_adv[r][k] = last / scale
 
     advantages = torch.zeros_like(token_level_rewards, dtype=torch.float32)
     returns = torch.zeros_like(advantages)

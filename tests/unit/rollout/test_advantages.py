@@ -126,15 +126,17 @@ def test_turn_grpo_signs_and_zero_mean_per_group_and_turn():
     assert premature[0] < 0 and len(premature) == 1
     # y: the first turns are identical but their returns-to-go differ (1.8, 1.8, -0.2), so turn 1 is credited too
     assert turns[3][0] > 0 and turns[5][0] < 0 and turns[3][1] > 0 > turns[5][1]
-    for rows in (range(0, 3), range(3, 6)):
-        for k in range(2):
-            values = [turns[r][k] for r in rows if len(turns[r]) > k]
-            assert sum(values) == pytest.approx(0.0, abs=1e-5)
+    # the advantages of the trajectories that share a state (their reward history) sum to zero at each turn:
+    # turn 1 in both groups (everyone starts in the same state), turn 2 in y (all three earned 0.8 on turn 1)
+    for rows, k in ((range(0, 3), 0), (range(3, 6), 0), (range(3, 6), 1)):
+        assert sum(turns[r][k] for r in rows) == pytest.approx(0.0, abs=1e-5)
+    # x's turn-2 states differ (1.0 vs -0.8): no pooling across them, each turn keeps its turn-1 comparison
+    assert best[1] == pytest.approx(best[0]) and worst[1] == pytest.approx(worst[0])
     # advantages live on policy tokens only
     assert torch.all(adv[mask == 0] == 0)
 
 
-def test_turn_grpo_masked_rows_and_lonely_turns_get_zero():
+def test_turn_grpo_masked_rows_get_zero_and_lonely_turns_keep_their_last_comparison():
     a = row([(0, 2, 0.8), (4, 6, 1.0)])
     b = row([(0, 3, -2.0)])
     masked = ([0.0] * L, [0] * L)
@@ -143,7 +145,7 @@ def test_turn_grpo_masked_rows_and_lonely_turns_get_zero():
     turns = per_turn(adv, mask)
     assert turns[0][0] == pytest.approx(1.8 - (-2.0))  # leave-one-out baseline: the other valid trajectory
     assert turns[1][0] == pytest.approx(-2.0 - 1.8)
-    assert turns[0][1] == 0.0  # nobody else reached turn 2: no baseline, no signal
+    assert turns[0][1] == turns[0][0]  # nobody else reached turn 2: it keeps its last comparison (turn 1)
     assert adv[2].abs().sum() == 0
 
 
@@ -219,9 +221,27 @@ def test_turn_grpo_exact_values_with_std_normalisation():
     _, mask = batch([a, b, c])
     turns = per_turn(adv, mask)
     # turn 1: mean -0.6, centred (2.6, -1.2, -1.4), leave-one-out residual = 3/2 * centred
-    # turn 2: mean 0.0, centred (1.0, -1.0), residual = 2 * centred
-    # scale: root mean square of every centred return-to-go, sqrt((2.6^2 + 1.2^2 + 1.4^2 + 1 + 1) / 5)
-    scale = math.sqrt((2.6**2 + 1.2**2 + 1.4**2 + 1.0 + 1.0) / 5) + 1e-6
-    assert turns[0] == pytest.approx([3.9 / scale, 2.0 / scale], rel=1e-5)
-    assert turns[1] == pytest.approx([-1.8 / scale, -2.0 / scale], rel=1e-5)
+    # turn 2: a and b are in different states (turn-1 rewards 1.0 and -0.8): no comparison, each keeps turn 1's
+    # scale: root mean square of every centred return-to-go compared, sqrt((2.6^2 + 1.2^2 + 1.4^2) / 3)
+    scale = math.sqrt((2.6**2 + 1.2**2 + 1.4**2) / 3) + 1e-6
+    assert turns[0] == pytest.approx([3.9 / scale, 3.9 / scale], rel=1e-5)
+    assert turns[1] == pytest.approx([-1.8 / scale, -1.8 / scale], rel=1e-5)
     assert turns[2] == pytest.approx([-2.1 / scale], rel=1e-5)
+
+
+def test_turn_grpo_state_baseline_does_not_punish_the_best_strategys_answer():
+    # issue 18: 2x ask-all (1.0, 1.0) and 6x piecemeal (0.53, 0.27, 1.0); the pooled turn-2 baseline gave ask-all's
+    # correct final answer -2.63. Conditioned on the state, it is compared with the other ask-all only.
+    ask_all = row([(0, 2, 1.0), (4, 6, 1.0)])
+    piecemeal = row([(0, 2, 1.6 / 3), (4, 6, 0.8 / 3), (8, 10, 1.0)])
+    for norm in (True, False):
+        adv = run_verl(TURN_GRPO, [ask_all] * 2 + [piecemeal] * 6, ["g"] * 8, norm=norm)
+        _, mask = batch([ask_all] * 2 + [piecemeal] * 6)
+        turns = per_turn(adv, mask)
+        assert turns[0][0] > 0 and turns[0][1] == pytest.approx(0.0, abs=1e-6)
+        assert all(a <= 1e-6 for a in turns[2]) and turns[2][0] < 0
+        # one ask-all alone: its answer keeps its (positive) turn-1 comparison
+        adv = run_verl(TURN_GRPO, [ask_all] + [piecemeal] * 6, ["g"] * 7, norm=norm)
+        _, mask = batch([ask_all] + [piecemeal] * 6)
+        turns = per_turn(adv, mask)
+        assert turns[0][1] == pytest.approx(turns[0][0]) and turns[0][1] > 0
