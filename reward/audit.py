@@ -53,7 +53,7 @@ from reward.episode import EpisodeSpec, EpisodeState
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
 #: The grid every ordering must hold on: checklist sizes, turn budgets, and AskBench's strict mode (2 turns only).
-CHECKLIST_SIZES = (1, 2, 4, 6)
+CHECKLIST_SIZES = (1, 2, 3, 4, 6)
 TURN_BUDGETS = (2, 3, 5)
 STRICT_TURNS = 2
 ESTIMATORS = {TRAJ_GRPO: compute_traj_grpo_advantage, TURN_GRPO: compute_turn_grpo_advantage}

@@ -304,8 +304,10 @@ async def _answer_turn(
             calls = (final_result.latency_s, final_result.attempts)
             return _asking_turn(graded, result, cfg, credit, asked, answered=False, calls=calls)
         _, label = grade_final(final_result.verdict, table)
-    # strict: the protocol's ``wrong`` already costs ``correct - wrong``; the premature penalty is not stacked on it
-    reward = answer_reward(label, premature=premature and not graded.strict, credit=credit, table=table)
+    # strict: the answer is ``wrong`` by protocol, unchecked; the reward charges prematurity once, not correctness
+    # on top (``correct + premature``), else every strict early answer would fall below stalling, then guessing
+    valued: Label = "correct" if graded.strict and premature else label
+    reward = answer_reward(valued, premature=premature, credit=credit, table=table)
     if credit == "online":
         reward += correction_credit(
             grade,

@@ -1,4 +1,4 @@
-"""EpisodeState: resolved items accumulate across turns, redundancy is judged against them, the next turn becomes
+"""EpisodeState: asked and (once the user replies) resolved items accumulate across turns, redundancy is judged against them, the next turn becomes
 final when everything is resolved, turns combine into the online return (``reward.turn_credit``) or keep the
 paper's per-sample values (``credit="paper"``), and per-turn rewards land on the right tokens.
 
@@ -45,16 +45,19 @@ async def test_resolved_items_accumulate_and_reach_the_judge(fake_judge) -> None
     judge = fake_judge(_script)
     state = EpisodeState(SPEC, RewardConfig())
     first = await state.score_turn(judge, "<think>plan</think>ask a b", is_final_turn=False)
-    assert first.label == "some_hit" and state.resolved == {0, 1}
-    state.add_user_reply("a=1, b=2")
+    # asking is not resolving: the items are asked, and resolved once the user's reply came back
+    assert first.label == "some_hit" and state.asked == {0, 1} and state.resolved == set()
+    state.add_user_reply("a=1, b=2")  # no report (v1/v2 reply): it resolves what the turn asked for
+    assert state.resolved == {0, 1}
     second = await state.score_turn(judge, "ask a c", is_final_turn=state.next_turn_is_final(max_turns=5))
     sent = judge.requests[1][1]
     assert sent.resolved == (0, 1)
     assert sent.history == (Turn("user", "degraded"), Turn("assistant", "ask a b"), Turn("user", "a=1, b=2"))
     # online credit: c is new (0.8 * 1/3), a was re-asked (-0.8 * 1/3); the paper would pay 0.8 again
     assert second.redundant and second.redundant_indices == (0,) and second.reward == pytest.approx(0.0)
-    assert state.all_resolved and state.next_turn_is_final(max_turns=5)
+    assert not state.all_resolved and not state.next_turn_is_final(max_turns=5)
     state.add_user_reply("c=3")
+    assert state.all_resolved and state.next_turn_is_final(max_turns=5)
     final = await state.score_turn(judge, "The answer is 12.", is_final_turn=True)
     assert final.label == "correct" and state.ended
     assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.0, 1.0])
@@ -135,7 +138,10 @@ async def test_score_episodes_keeps_order_and_needs_user_replies(fake_judge) -> 
         ],
         RewardConfig(),
     )
-    assert [s.turn_rewards for s in states] == [[1.0], [-0.8, -2.0]]
+    # a correct answer with all three items missing on the final turn pays P_f = -2 + 0.8 - 0.8/6; a final turn
+    # that still asks pays still_asking + no_hit
+    assert states[0].turn_rewards == pytest.approx([1.0 - 2.0 + 0.8 - 0.8 / 6])
+    assert states[1].turn_rewards == pytest.approx([-0.8, -2.8])
     with pytest.raises(RolloutError, match="turn 0 of 2 has no user reply"):
         await score_episode(judge, SPEC, [AssistantTurn("ask c"), AssistantTurn("x")], RewardConfig())
 
@@ -157,7 +163,7 @@ async def test_user_request_shows_the_simulated_user_the_visible_turn(fake_judge
     await state.score_turn(fake_judge(_script), "<think>hidden plan</think>ask a b", is_final_turn=False)
     request = state.user_request()
     assert request.response == "ask a b" and request.history == (Turn("user", "degraded"),)
-    assert request.resolved == (0, 1) and not request.is_final_turn
+    assert request.resolved == () and not request.is_final_turn  # the user has not answered yet
 
 
 # -- resuming a pre-built dialogue (offline turn samples) and the budget cut --------------------------------------
@@ -171,7 +177,7 @@ async def test_a_resumed_state_grades_its_next_turn_against_the_prior_conversati
     outcome = await state.score_turn(judge, "ask a c", is_final_turn=False)
     sent = judge.requests[0][1]
     assert sent.history == PRIOR and sent.resolved == (0, 1)
-    assert outcome.redundant_indices == (0,) and state.resolved == {0, 1, 2}
+    assert outcome.redundant_indices == (0,) and state.asked == {0, 2} and state.resolved == {0, 1}
     assert state.reward_extra_info()["turns"] == 1.0  # only the graded turn counts as a turn of this state
 
 
@@ -190,7 +196,7 @@ def test_a_resumed_history_must_be_a_conversation_awaiting_the_assistant(history
         EpisodeState(SPEC, RewardConfig(), history=history, resolved=resolved)
 
 
-async def test_a_budget_cut_adds_still_asking_to_the_last_turn(fake_judge) -> None:
+async def test_a_budget_cut_adds_never_answered_to_the_last_turn(fake_judge) -> None:
     judge = fake_judge(_script)
     state = EpisodeState(SPEC, RewardConfig())
     await state.score_turn(judge, "ask a b", is_final_turn=False)
@@ -198,9 +204,10 @@ async def test_a_budget_cut_adds_still_asking_to_the_last_turn(fake_judge) -> No
     await state.score_turn(judge, "ask c", is_final_turn=False)
     assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3])
     state.end_still_asking()
-    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3 - 2.0])  # paper_v1 final.still_asking = -2.0
-    assert state.total_reward == pytest.approx(-1.2) == state.reward_extra_info()["score"]
-    assert state.rm_scores([1, 0, 1]) == pytest.approx([0.8 * 2 / 3, 0.0, 0.8 / 3 - 2.0])
+    # never answered: paper_v1 final.still_asking + nonfinal.no_hit = -2.8
+    assert state.turn_rewards == pytest.approx([0.8 * 2 / 3, 0.8 / 3 - 2.8])
+    assert state.total_reward == pytest.approx(-2.0) == state.reward_extra_info()["score"]
+    assert state.rm_scores([1, 0, 1]) == pytest.approx([0.8 * 2 / 3, 0.0, 0.8 / 3 - 2.8])
 
 
 async def test_only_an_asking_episode_can_be_cut(fake_judge) -> None:
