@@ -11,7 +11,7 @@ that contains the value of an item the probe did not ask about (each case lists 
     .venv/bin/python scripts/bench_leak.py --judge scripted      # the scripted server over real HTTP
 
 The last stdout line is JSON: ``judge``, ``replies``, ``leaks``, ``leak_rate`` (heuristic), ``exact_leak_rate``,
-``report_leaks``.
+``reports`` (replies that carry a report), ``report_leaks``.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _probes(questions: Sequence[str]) -> list[tuple[str, frozenset[int]]]:
 
 async def measure(judge: Judge) -> dict[str, float | int | str]:
     """Play every probe of every case once; count leaking replies and over-claiming reports."""
-    replies = leaks = exact_leaks = report_leaks = failures = 0
+    replies = leaks = exact_leaks = reports = report_leaks = failures = 0
     for question, hidden, checklist, answer, asks, values in _CASES:
         for text, asked in _probes(asks):
             request = JudgeRequest(
@@ -99,6 +99,7 @@ async def measure(judge: Judge) -> dict[str, float | int | str]:
             exact_leaks += int(any(v.lower() in reply for i, v in enumerate(values) if i not in asked))
             supplied = getattr(result.verdict, "supplied", None)
             if supplied is not None:
+                reports += 1
                 report_leaks += int(any(flag and i not in asked for i, flag in enumerate(supplied)))
     return {
         "judge": judge.name,
@@ -108,6 +109,7 @@ async def measure(judge: Judge) -> dict[str, float | int | str]:
         "leak_rate": leaks / replies if replies else 0.0,
         "exact_leaks": exact_leaks,
         "exact_leak_rate": exact_leaks / replies if replies else 0.0,
+        "reports": reports,
         "report_leaks": report_leaks,
     }
 

@@ -158,11 +158,13 @@ class JudgeConfig(_Config):
     """Thresholds of the ``lexical`` backend (ignored by ``llm``)."""
     sampling: SamplingConfig = SamplingConfig()
     """Temperatures of the ``llm`` backend's grading and simulated-user calls."""
-    prompt_version: Literal["v1", "v2"] = "v2"
-    """Prompt template set (``askrl/judge/prompts/<name>_<version>.txt``). ``v2`` (new runs): reasoning-first
-    verdicts, "final answer" and "facts missing" reported separately (a timely answer ends the episode), strict
-    templates. ``v1``: the first release, kept for runs that must stay comparable with it. The reward fingerprint
-    includes the version's prompt hashes."""
+    prompt_version: Literal["v1", "v2", "v3"] = "v3"
+    """Prompt template set (``askrl/judge/prompts/<name>_<version>.txt``). ``v3`` (new runs): v2 plus the count of
+    irrelevant questions in a turn verdict and the simulated user's report of which checklist items its reply
+    supplied (what resolves an item, ``reward.episode``). ``v2``: reasoning-first verdicts, "final answer" and
+    "facts missing" reported separately (a timely answer ends the episode), strict templates; its replies carry no
+    report, so an item resolves when a turn asks for it. ``v1``: the first release, kept for runs that must stay
+    comparable with it. The reward fingerprint includes the version's prompt hashes."""
 
     @model_validator(mode="after")
     def _backend_needs(self) -> JudgeConfig:

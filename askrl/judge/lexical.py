@@ -14,12 +14,16 @@ Contract (spec §4.2 semantics, read lexically):
   also asks. Facts are missing when some item is neither resolved nor supplied (AskMind: by a later user message,
   ``hit_threshold`` of its distinctive words; AskOverconfidence: corrected by this turn).
   Prompt set v1 returns ``TurnVerdict`` (``answered_final`` = a final answer; ``irrelevant_or_redundant`` when it
-  asks but hits no unresolved item), v2 ``TurnVerdictV2`` (``reasoning``, ``is_final_answer``, ``facts_missing``).
+  asks but hits no unresolved item), v2 ``TurnVerdictV2`` (``reasoning``, ``is_final_answer``, ``facts_missing``),
+  v3 ``TurnVerdictV3`` (plus ``irrelevant_questions``: asking sentences sharing no content word with any item,
+  nor, AskMind, with the question and hidden information).
 - ``grade_final``: ``still_asking`` for a question without a final marker; strict: a hedged answer ("A or B") is wrong; else the committed answer is compared to the expected one by normalised
   match, then by ``math_verify`` equivalence. v1 returns ``FinalVerdict``, v2 ``FinalVerdictV2``.
 - ``simulate_user``: AskMind answers each question with the one hidden-information sentence sharing the most
   content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer;
-  AskOverconfidence accepts a correction or keeps its position.
+  AskOverconfidence accepts a correction or keeps its position. v3 adds the report ``supplied``: AskMind, each
+  given sentence supplies, of the items its question asked for, the one it covers best; AskOverconfidence, a claim
+  the turn corrected (an unasked item is never reported).
 
 How it fails: only a ``math_verify`` check that runs past ``math_verify_timeout_s`` fails (``TIMEOUT``); nothing
 raises into the caller.
@@ -50,7 +54,9 @@ from askrl.judge.types import (
     JudgeResult,
     TurnVerdict,
     TurnVerdictV2,
+    TurnVerdictV3,
     UserReply,
+    UserReplyV3,
 )
 
 logger = logging.getLogger(__name__)
@@ -104,7 +110,7 @@ class LexicalJudge:
     def __init__(self, cfg: LexicalConfig | None = None, prompt_version: str = DEFAULT_VERSION) -> None:
         self.cfg = cfg or LexicalConfig()
         self.prompt_version = prompt_version
-        """Which verdict models it returns (``v1``: ``TurnVerdict``/``FinalVerdict``; else the v2 models)."""
+        """Which verdict models it returns (``v1``: ``TurnVerdict``/``FinalVerdict``; v2, v3: their models)."""
         self._stats = JudgeStats("lexical")
 
     def metrics(self, reset: bool = False) -> dict[str, float]:
@@ -142,9 +148,19 @@ class LexicalJudge:
             f"lexical: {'a final answer' if final_answer else 'no final answer'}; hits {sum(hits)} of "
             f"{len(hits)} items; missing {[i + 1 for i in missing]}"
         )
-        return TurnVerdictV2(
-            reasoning=reasoning, is_final_answer=final_answer, facts_missing=bool(missing), hits=hits, notes=notes
-        )
+        fields = {"reasoning": reasoning, "is_final_answer": final_answer, "facts_missing": bool(missing), "hits": hits}
+        if self.prompt_version == "v3":
+            irrelevant = self._irrelevant_questions(request, wanted_items)
+            return TurnVerdictV3(**fields, irrelevant_questions=irrelevant, notes=notes)
+        return TurnVerdictV2(**fields, notes=notes)
+
+    def _irrelevant_questions(self, request: JudgeRequest, wanted_items: list[set[str]]) -> int:
+        """v3: asking sentences that share no content word with any checklist item (nor, AskMind, with the
+        question and hidden information: asking about the problem's own subject is not irrelevant)."""
+        topic = set().union(*wanted_items) if wanted_items else set()
+        if request.task == "askmind":
+            topic |= cues.content_tokens(request.ori_question) | cues.content_tokens(request.hidden_info)
+        return sum(1 for s in cues.asking_sentences(request.response) if not cues.content_tokens(s) & topic)
 
     def _missing_items(self, request: JudgeRequest, wanted_items: list[set[str]], hits: list[bool]) -> list[int]:
         """Checklist items neither resolved nor supplied: AskMind by a user message after the question (at least
@@ -203,27 +219,49 @@ class LexicalJudge:
         return self._done(start, self._final(decision, why))
 
     def user_reply(self, request: JudgeRequest) -> UserReply:
-        """The reply ``simulate_user`` returns, computed synchronously."""
+        """The reply ``simulate_user`` returns, computed synchronously (v3: with its report, ``supplied``)."""
         if request.task == "overconfidence":
             fixes = [cues.content_tokens(s) for s in cues.correcting_sentences(request.response)]
-            corrected = any(
-                cues.coverage(item, toks) >= self.cfg.hit_threshold for item in request.checklist for toks in fixes
-            )
-            return UserReply(reply=ACCEPT_CORRECTION if corrected else KEEP_POSITION)
+            corrected = [
+                any(cues.coverage(item, toks) >= self.cfg.hit_threshold for toks in fixes) for item in request.checklist
+            ]
+            return self._reply(ACCEPT_CORRECTION if any(corrected) else KEEP_POSITION, corrected)
         hidden = [
             (i, sentence, cues.content_tokens(sentence))
             for i, sentence in enumerate(cues.sentences(request.hidden_info))
             if not cues.contains_answer(sentence, request.expected_answer)
         ]
         chosen: list[tuple[int, str]] = []
+        answered: list[tuple[str, set[str]]] = []  # (sentence given, the question it answers)
         for question in cues.asking_sentences(request.response):
             asked = cues.content_tokens(question)
             best = max(hidden, key=lambda h: (len(h[2] & asked), -h[0]), default=None)
             if best is not None and best[2] & asked and (best[0], best[1]) not in chosen:
                 chosen.append((best[0], best[1]))
+                answered.append((best[1], asked))
         if not chosen:
-            return UserReply(reply=NOTHING_TO_ADD)
-        return UserReply(reply=" ".join(s for _, s in sorted(chosen[: self.cfg.user_max_sentences])))
+            return self._reply(NOTHING_TO_ADD, [False] * len(request.checklist))
+        kept = sorted(chosen[: self.cfg.user_max_sentences])
+        said = {sentence for _, sentence in kept}
+        supplied = self._supplied(request, [(s, q) for s, q in answered if s in said])
+        return self._reply(" ".join(s for _, s in kept), supplied)
+
+    def _supplied(self, request: JudgeRequest, answered: list[tuple[str, set[str]]]) -> list[bool]:
+        """AskMind's report: a sentence the reply gives supplies, of the items its question asked for (at least
+        ``hit_threshold`` of an item's distinctive words), the one the sentence covers best."""
+        wanted = distinctive_tokens(request.checklist)
+        supplied = [False] * len(wanted)
+        for sentence, question in answered:
+            targets = [i for i, w in enumerate(wanted) if w and len(w & question) / len(w) >= self.cfg.hit_threshold]
+            if targets:
+                toks = cues.content_tokens(sentence)
+                supplied[max(targets, key=lambda i: (len(wanted[i] & toks) / len(wanted[i]), -i))] = True
+        return supplied
+
+    def _reply(self, text: str, supplied: list[bool]) -> UserReply:
+        if self.prompt_version == "v3":
+            return UserReplyV3(reply=text, supplied=supplied)
+        return UserReply(reply=text)
 
     async def simulate_user(self, request: JudgeRequest) -> JudgeResult[UserReply]:
         """Answer what the assistant asked from the hidden information, never with the expected answer."""

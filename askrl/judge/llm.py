@@ -9,7 +9,8 @@ earlier turns resolved; ``grade_final`` asks for ``{"decision": ...}`` against t
 templates (AskBench's strict protocol, spec §2.5/§2.9); v1 has no strict templates and grades strict requests as
 usual; ``simulate_user`` plays
 the user (AskMind: knows the original question and hidden details and answers only what was asked; AskOverconfidence:
-accepts explicit corrections, never reveals the answer). Prompts are packaged files (``askrl/judge/templates.py``);
+accepts explicit corrections, never reveals the answer; v3: it also reports which checklist items its reply
+supplied, ``UserReplyV3``). Prompts are packaged files (``askrl/judge/templates.py``);
 ``prompt_hashes()`` identifies them in run logs.
 
 How it fails: as ``JudgeClient``: a ``JudgeResult`` with a ``FailureKind``, never an exception or an invented
@@ -39,8 +40,11 @@ from askrl.judge.types import (
     Turn,
     TurnVerdict,
     TurnVerdictV2,
+    TurnVerdictV3,
     UserReply,
+    UserReplyV3,
     check_hits_length,
+    check_supplied_length,
 )
 
 
@@ -72,7 +76,23 @@ def _earlier_turns(request: JudgeRequest) -> tuple[Turn, ...]:
 
 def verdict_models(version: str) -> tuple[type[AnyTurnVerdict], type[AnyFinalVerdict]]:
     """The turn and final verdict models of prompt set ``version`` (v1: ``TurnVerdict``/``FinalVerdict``)."""
-    return (TurnVerdict, FinalVerdict) if version == "v1" else (TurnVerdictV2, FinalVerdictV2)
+    if version == "v1":
+        return TurnVerdict, FinalVerdict
+    return (TurnVerdictV3 if version == "v3" else TurnVerdictV2), FinalVerdictV2
+
+
+def reply_model(version: str) -> type[UserReply]:
+    """The simulated user's reply model: v3's carries the report of what it supplied (``UserReplyV3``)."""
+    return UserReplyV3 if version == "v3" else UserReply
+
+
+@functools.lru_cache(maxsize=64)
+def reply_json_schema(n_items: int) -> dict[str, Any]:
+    """v3's reply schema with ``supplied`` pinned to ``n_items`` entries (cached; callers must not mutate it)."""
+    schema = copy.deepcopy(UserReplyV3.model_json_schema())
+    schema["properties"]["supplied"]["minItems"] = n_items
+    schema["properties"]["supplied"]["maxItems"] = n_items
+    return schema
 
 
 @functools.lru_cache(maxsize=64)
@@ -192,9 +212,23 @@ class LLMJudge:
             temperature = self.sampling.user_temperature_askmind
         else:
             temperature = self.sampling.user_temperature_overconfidence
+        if self.prompt_version != "v3":
+            return await self.client.complete(
+                self.user_messages(request),
+                UserReply,
+                temperature=temperature,
+                use_cache=self.sampling.cache_user_replies,
+            )
+        n_items = len(request.checklist)
+
+        def same_length(reply: UserReply) -> None:
+            check_supplied_length(reply, n_items)
+
         return await self.client.complete(
             self.user_messages(request),
-            UserReply,
+            UserReplyV3,
+            check=same_length,
+            json_schema=reply_json_schema(n_items),
             temperature=temperature,
             use_cache=self.sampling.cache_user_replies,
         )

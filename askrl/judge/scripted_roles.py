@@ -6,8 +6,10 @@ read from the request: ``response_format``'s schema name when present (``TurnVer
 ``<expected_answer>`` → final grading, ``<misleading_claims>``/``<hidden_information>`` → simulated user); any
 other request is answered as the candidate policy. Judge and user replies are the ``lexical`` judge's verdicts on
 the parsed prompt, as JSON, so they follow the prompt's content deterministically. The verdict's prompt set is
-read from the request too: a ``*V2`` schema name, or a prompt that spells out the v2 schema (``"reasoning"``),
-gets the v2 verdict (reasoning first, ``is_final_answer``/``facts_missing``), anything else the v1 one; a prompt
+read from the request too: a ``*V3`` schema name or a prompt spelling out a v3 field gets the v3 verdict or reply
+(``irrelevant_questions``; the user's ``supplied`` report), a ``*V2`` schema name, or a prompt that spells out the
+v2 schema (``"reasoning"``), gets the v2 verdict (reasoning first, ``is_final_answer``/``facts_missing``), anything
+else the v1 one; a prompt
 with ``<grading_mode>strict</grading_mode>`` is graded under AskBench's strict protocol. The parsed request keeps
 the conversation's user messages, so "facts still missing" follows what the user already supplied.
 
@@ -33,13 +35,15 @@ Role = Literal["judge_turn", "judge_final", "user", "policy", "eval_arbiter", "e
 _SCHEMA_ROLE: dict[str, Role] = {
     "TurnVerdict": "judge_turn",
     "TurnVerdictV2": "judge_turn",
+    "TurnVerdictV3": "judge_turn",
     "FinalVerdict": "judge_final",
     "FinalVerdictV2": "judge_final",
     "UserReply": "user",
+    "UserReplyV3": "user",
 }
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.*\S)\s*$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_LEXICAL = {version: LexicalJudge(prompt_version=version) for version in ("v1", "v2")}
+_LEXICAL = {version: LexicalJudge(prompt_version=version) for version in ("v1", "v2", "v3")}
 _TURN_BLOCK = re.compile(r'<turn role="(user|assistant)">\n(.*?)\n</turn>', re.DOTALL)
 
 
@@ -65,11 +69,15 @@ def detect_role(text: str, response_format: dict[str, Any] | None) -> Role:
 
 
 def prompt_version(text: str, response_format: dict[str, Any] | None) -> str:
-    """``v2`` for a ``*V2`` schema or a prompt that spells out the v2 schema, else ``v1``."""
+    """``v3`` for a ``*V3`` schema or a prompt that spells out a v3 field (``"irrelevant_questions"``,
+    ``"supplied"``), ``v2`` for a ``*V2`` schema or a prompt that spells out the v2 schema, else ``v1``. A v3 final
+    grading (its schema is v2's) is answered with the v2 verdict, which is the same model."""
+    if '"irrelevant_questions"' in text or '"supplied"' in text:
+        return "v3"
     if response_format and response_format.get("type") == "json_schema":
         name = (response_format.get("json_schema") or {}).get("name", "")
         if name in _SCHEMA_ROLE:
-            return "v2" if name.endswith("V2") else "v1"
+            return name[-2:].lower() if name[-2:] in ("V2", "V3") else "v1"
     return "v2" if '"reasoning"' in text else "v1"
 
 

@@ -5,7 +5,8 @@ Templates live in ``askrl/judge/prompts/<name>_<version>.txt`` (package data, re
 a released file is never edited, a change is a new version. A version is a whole set (``VERSIONS``): v1 (the first
 release) and v2 (reasoning-first verdicts, "final answer" and "facts missing" reported separately, strict-mode
 templates, every file ordered static-first for prefix caching: instructions, rules and schema, then the item, then
-what is resolved and the conversation, then the message to grade). ``{name}`` with a lowercase identifier is always a
+what is resolved and the conversation, then the message to grade) and v3 (v2 plus the turn verdict's
+``irrelevant_questions`` count and the simulated user's report of what its reply ``supplied``; the default). ``{name}`` with a lowercase identifier is always a
 placeholder; any other brace (a JSON example) is text. Rendering substitutes every placeholder in one pass, so a
 value that itself contains ``{response}`` is never expanded (unlike chained ``str.replace``, spec §7.9).
 
@@ -50,8 +51,9 @@ _STRICT = frozenset({"turn_askmind_strict", "turn_overconfidence_strict", "final
 VERSIONS: dict[str, frozenset[str]] = {
     "v1": frozenset(PLACEHOLDERS) - _STRICT,
     "v2": frozenset(PLACEHOLDERS),
+    "v3": frozenset(PLACEHOLDERS),
 }
-DEFAULT_VERSION = "v2"
+DEFAULT_VERSION = "v3"
 
 
 def has_template(name: str, version: str) -> bool:

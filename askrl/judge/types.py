@@ -115,21 +115,12 @@ class TurnVerdictV2(_Strict):
         return 0
 
 
-class TurnVerdictV3(_Strict):
+class TurnVerdictV3(TurnVerdictV2):
     """Verdict on a non-final assistant turn (prompt set v3): v2's fields plus ``irrelevant_questions``, the number
     of questions in the message that target no checklist item and are not needed to answer (``reward.turn_credit``
     charges them, so padding a good question with irrelevant ones is worth less than the good question alone)."""
 
-    reasoning: StrictStr
-    is_final_answer: StrictBool
-    facts_missing: StrictBool
-    hits: list[StrictBool]
     irrelevant_questions: StrictInt = Field(ge=0)
-    notes: list[StrictStr] = []
-
-    @property
-    def answered_final(self) -> bool:
-        return self.is_final_answer and self.facts_missing
 
     @property
     def irrelevant_count(self) -> int:

@@ -18,7 +18,7 @@ import pytest
 from askrl.judge.config import JudgeConfig
 from askrl.judge.templates import PLACEHOLDERS, load_template
 
-CACHE_ORDERED = ("v2",)
+CACHE_ORDERED = ("v2", "v3")
 #: Placeholder -> how widely its value is shared: 1 the item (all episodes of a group), 2 the dialogue so far (the
 #: turns of one episode), 3 the message being graded (one request).
 RANK = {
