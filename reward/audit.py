@@ -440,7 +440,7 @@ def _check(group: GroupResult) -> list[str]:
     returns = [p.ret for p in group.played]
     mean = float(np.mean(returns))
     for p, adv in zip(group.played, group.advantages, strict=True):
-        if np.sign(round(adv[0], 9)) != np.sign(round(p.ret - mean, 9)):
+        if abs(p.ret - mean) > TOLERANCE and np.sign(adv[0]) != np.sign(p.ret - mean):
             problems.append(
                 f"{where} sign: {p.strategy} has return {p.ret:.3f} vs group mean {mean:.3f} "
                 f"but turn-1 advantage {adv[0]:.3f}"

@@ -90,8 +90,10 @@ def reply_model(version: str) -> type[UserReply]:
 def reply_json_schema(n_items: int) -> dict[str, Any]:
     """v3's reply schema with ``supplied`` pinned to ``n_items`` entries (cached; callers must not mutate it)."""
     schema = copy.deepcopy(UserReplyV3.model_json_schema())
-    schema["properties"]["supplied"]["minItems"] = n_items
-    schema["properties"]["supplied"]["maxItems"] = n_items
+    schema["properties"]["supplied"] = {
+        "type": "array", "items": {"type": "boolean"}, "minItems": n_items, "maxItems": n_items
+    }  # fmt: skip
+    schema["required"] = [*schema.get("required", []), "supplied"]
     return schema
 
 
@@ -104,6 +106,8 @@ def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
     schema = copy.deepcopy(verdict_models(version)[0].model_json_schema())
     schema["properties"]["hits"]["minItems"] = n_items
     schema["properties"]["hits"]["maxItems"] = n_items
+    if "irrelevant_questions" in schema["properties"]:  # v3: optional in the model, always decoded
+        schema["required"] = [*schema["required"], "irrelevant_questions"]
     return schema
 
 

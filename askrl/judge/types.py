@@ -120,7 +120,9 @@ class TurnVerdictV3(TurnVerdictV2):
     of questions in the message that target no checklist item and are not needed to answer (``reward.turn_credit``
     charges them, so padding a good question with irrelevant ones is worth less than the good question alone)."""
 
-    irrelevant_questions: StrictInt = Field(ge=0)
+    irrelevant_questions: StrictInt = Field(0, ge=0)
+    """Absent counts as 0 (a judge that omits it charges nothing); guided decoding requires it
+    (``askrl.judge.llm.turn_json_schema``)."""
 
     @property
     def irrelevant_count(self) -> int:
@@ -169,16 +171,20 @@ class UserReplyV3(UserReply):
     the assistant's message corrected misleading claim i and the reply accepts the correction). The report is what
     resolves an item (``reward.episode``): asking is not enough, the user has to answer."""
 
-    supplied: list[StrictBool]
+    supplied: list[StrictBool] | None = None
+    """None: the reply came without its report (then it resolves what the turn asked for, as v2 does); guided
+    decoding requires it (``askrl.judge.llm.reply_json_schema``)."""
 
     @property
     def supplied_indices(self) -> tuple[int, ...] | None:
+        if self.supplied is None:
+            return None
         return tuple(i for i, flag in enumerate(self.supplied) if flag)
 
 
 def check_supplied_length(reply: UserReply, checklist_len: int) -> None:
     """Raise ``ValueError`` when a v3 report does not have one entry per checklist item (a schema mismatch)."""
-    if isinstance(reply, UserReplyV3) and len(reply.supplied) != checklist_len:
+    if isinstance(reply, UserReplyV3) and reply.supplied is not None and len(reply.supplied) != checklist_len:
         raise ValueError(f"supplied has {len(reply.supplied)} entries, the checklist has {checklist_len}")
 
 

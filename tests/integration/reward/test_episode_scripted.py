@@ -50,13 +50,15 @@ async def test_episode_rewards_resolution_and_placement(judge_server, llm_judge)
 async def test_a_failed_turn_masks_the_trajectory(judge_server, llm_judge) -> None:
     judge_server.script([_turn([True, False]), {"status": 500, "repeat": 2}, {"json": {"decision": "correct"}}])
     state = await score_episode(llm_judge, SPEC, TURNS, RewardConfig())
-    assert state.turn_rewards == [0.4, None, 1.0]
+    # the episode stops at the failed call (issue 18): the third turn is never scored
+    assert state.turn_rewards == [0.4, None] and state.ended
     assert state.masked and state.total_reward is None
     assert state.resolved == {0}  # the failed turn resolved nothing
     info = state.reward_extra_info()
     assert (info["judge_failed"], info["masked"], info["score"]) == (1.0, 1.0, 0.0)
-    # three grading calls; the failed one used both of its attempts (the retry budget of llm_judge is 2)
-    assert (info["judge_calls"], info["judge_retries"]) == (3.0, 1.0)
+    # two grading calls; the failed one used both of its attempts (the retry budget of llm_judge is 2)
+    assert (info["judge_calls"], info["judge_retries"]) == (2.0, 1.0)
+    assert len(judge_server.requests()) == 3
     assert state.rm_scores(MASK) == [0.0] * len(MASK)
     assert masked_response_mask(MASK, info) == [0] * len(MASK)  # no token of it carries loss
 
@@ -64,11 +66,13 @@ async def test_a_failed_turn_masks_the_trajectory(judge_server, llm_judge) -> No
 async def test_penalized_failure_keeps_the_trajectory(judge_server, llm_judge) -> None:
     judge_server.script([_turn([True, False]), {"status": 500, "repeat": 2}, {"json": {"decision": "wrong"}}])
     state = await score_episode(llm_judge, SPEC, TURNS, RewardConfig(on_judge_failure="penalize"))
-    assert state.turn_rewards == [0.4, -0.8, -1.0] and not state.masked
+    # the failed turn gets its penalty and nothing after it is scored
+    assert state.turn_rewards == [0.4, -0.8] and not state.masked and state.ended
     info = state.reward_extra_info()
     assert (info["judge_failed"], info["masked"]) == (1.0, 0.0)
-    assert masked_response_mask(MASK, info) == MASK
-    assert sum(state.rm_scores(MASK)) == pytest.approx(-1.4)
+    played = MASK[:10]  # the two turns played (the third was never generated)
+    assert masked_response_mask(played, info) == played
+    assert sum(state.rm_scores(played)) == pytest.approx(-0.4)
 
 
 async def test_live_loop_with_the_episode_state(judge_server, llm_judge) -> None:
@@ -82,7 +86,8 @@ async def test_live_loop_with_the_episode_state(judge_server, llm_judge) -> None
     )
     assert first.label == "all_hit" and not state.ended
     user_request = state.user_request()
-    assert user_request.response == "What is the speed, and is it constant?" and user_request.resolved == (0, 1)
+    # asked, not yet resolved: the user's reply resolves them
+    assert user_request.response == "What is the speed, and is it constant?" and user_request.resolved == ()
     reply = await llm_judge.simulate_user(user_request)  # the server's lexical role plays the user
     assert reply.ok and judge_server.requests()[-1]["served"] == "user"
     state.add_user_reply(reply.verdict.reply)

@@ -25,7 +25,7 @@ REQUEST = JudgeRequest(
 def judge_for(base_url: str, response_format: str = "json_schema") -> LLMJudge:
     endpoint = EndpointConfig(name="s", base_url=base_url, model="judge", response_format=response_format)  # type: ignore[arg-type]
     client = JudgeClientConfig(endpoints=[endpoint], retry=RetryConfig(initial_delay_s=0.001, max_delay_s=0.005))
-    judge = build_judge(JudgeConfig(backend="llm", client=client))  # v2 is the default
+    judge = build_judge(JudgeConfig(backend="llm", client=client, prompt_version="v2"))  # v3 is the default
     assert isinstance(judge, LLMJudge) and judge.prompt_version == "v2"
     return judge
 

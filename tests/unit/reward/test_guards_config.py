@@ -100,7 +100,7 @@ def test_a_custom_table_that_keeps_every_ordering_passes(tmp_path: Path) -> None
 def test_the_fingerprint_changes_with_the_prompt_version() -> None:
     client = JudgeClientConfig(endpoints=[EndpointConfig(name="j", base_url="http://127.0.0.1:1/v1", model="m")])
     v1 = provenance(RewardConfig(), JudgeConfig(backend="llm", client=client, prompt_version="v1"))
-    v2 = provenance(RewardConfig(), JudgeConfig(backend="llm", client=client))
-    assert v2["judge_prompt_version"] == "v2" and v1["judge_prompt_version"] == "v1"
+    v2 = provenance(RewardConfig(), JudgeConfig(backend="llm", client=client))  # the default set: v3
+    assert v2["judge_prompt_version"] == "v3" and v1["judge_prompt_version"] == "v1"
     assert v1["reward_fingerprint"] != v2["reward_fingerprint"]
     assert v1["reward_table_hash"] == v2["reward_table_hash"]
