@@ -19,11 +19,12 @@ Contract (spec §4.2 semantics, read lexically):
   nor, AskMind, with the question and hidden information).
 - ``grade_final``: ``still_asking`` for a question without a final marker; strict: a hedged answer ("A or B") is wrong; else the committed answer is compared to the expected one by normalised
   match, then by ``math_verify`` equivalence. v1 returns ``FinalVerdict``, v2 ``FinalVerdictV2``.
-- ``simulate_user``: AskMind answers each question with the one hidden-information sentence sharing the most
-  content words with it (at most ``user_max_sentences``), never a sentence that contains the expected answer;
-  AskOverconfidence accepts a correction or keeps its position. v3 adds the report ``supplied``: AskMind, each
-  given sentence supplies, of the items its question asked for, the one it covers best; AskOverconfidence, a claim
-  the turn corrected (an unasked item is never reported).
+- ``simulate_user``: AskMind answers each checklist item a question asks for (per clause of the question, the items
+  it covers best, with at least ``hit_threshold`` of their distinctive words) with the hidden-information sentence sharing the most content words with the item and the question, and a
+  question that asks for no item with the best sentence that gives no item away (at most ``user_max_sentences`` in
+  all, in hidden-information order), never a sentence that contains the expected answer and never one that gives
+  away an item nobody asked for; AskOverconfidence accepts a correction or keeps its position. v3 adds the report
+  ``supplied``: AskMind, the items whose sentence the reply gives; AskOverconfidence, the claims the turn corrected.
 
 How it fails: only a ``math_verify`` check that runs past ``math_verify_timeout_s`` fails (``TIMEOUT``); nothing
 raises into the caller.
@@ -37,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 from typing import TypeVar
 
@@ -64,6 +66,8 @@ logger = logging.getLogger(__name__)
 V = TypeVar("V")
 
 NOTHING_TO_ADD = "I'm not sure about that; I don't have anything else to add."
+#: Where one asking sentence holds several questions ("How many boxes, and how many apples in each?").
+_CLAUSE = re.compile(r",|;|\band\b")
 KEEP_POSITION = "I'm fairly confident about what I said. Could you answer my question?"
 ACCEPT_CORRECTION = "Oh, you're right, I was mistaken about that. Thanks for correcting me."
 
@@ -231,32 +235,39 @@ class LexicalJudge:
             for i, sentence in enumerate(cues.sentences(request.hidden_info))
             if not cues.contains_answer(sentence, request.expected_answer)
         ]
-        chosen: list[tuple[int, str]] = []
-        answered: list[tuple[str, set[str]]] = []  # (sentence given, the question it answers)
+        wanted = distinctive_tokens(request.checklist)
+        # a sentence that gives some item away is only ever said for a question that asks for that item
+        gives = {i: set(self._targets(wanted, toks)) for i, _, toks in hidden}
+        chosen: dict[tuple[int, str], set[int]] = {}  # sentence -> the items it was said for
         for question in cues.asking_sentences(request.response):
-            asked = cues.content_tokens(question)
-            best = max(hidden, key=lambda h: (len(h[2] & asked), -h[0]), default=None)
-            if best is not None and best[2] & asked and (best[0], best[1]) not in chosen:
-                chosen.append((best[0], best[1]))
-                answered.append((best[1], asked))
+            for clause in _CLAUSE.split(question):
+                asked = cues.content_tokens(clause)
+                for target in self._targets(wanted, asked) or [None]:
+                    focus = asked | (wanted[target] if target is not None else set())
+                    allowed = [h for h in hidden if gives[h[0]] <= ({target} if target is not None else set())]
+                    best = max(allowed, key=lambda h: (len(h[2] & focus), -h[0]), default=None)
+                    if best is not None and best[2] & focus:
+                        chosen.setdefault((best[0], best[1]), set()).update([target] if target is not None else [])
         if not chosen:
             return self._reply(NOTHING_TO_ADD, [False] * len(request.checklist))
-        kept = sorted(chosen[: self.cfg.user_max_sentences])
-        said = {sentence for _, sentence in kept}
-        supplied = self._supplied(request, [(s, q) for s, q in answered if s in said])
-        return self._reply(" ".join(s for _, s in kept), supplied)
+        kept = sorted(chosen)[: self.cfg.user_max_sentences]
+        supplied = [False] * len(request.checklist)
+        for key in kept:
+            for j in chosen[key]:
+                supplied[j] = True
+        return self._reply(" ".join(sentence for _, sentence in kept), supplied)
 
-    def _supplied(self, request: JudgeRequest, answered: list[tuple[str, set[str]]]) -> list[bool]:
-        """AskMind's report: a sentence the reply gives supplies, of the items its question asked for (at least
-        ``hit_threshold`` of an item's distinctive words), the one the sentence covers best."""
-        wanted = distinctive_tokens(request.checklist)
-        supplied = [False] * len(wanted)
-        for sentence, question in answered:
-            targets = [i for i, w in enumerate(wanted) if w and len(w & question) / len(w) >= self.cfg.hit_threshold]
-            if targets:
-                toks = cues.content_tokens(sentence)
-                supplied[max(targets, key=lambda i: (len(wanted[i] & toks) / len(wanted[i]), -i))] = True
-        return supplied
+    def _covers(self, wanted: set[str], tokens: set[str]) -> bool:
+        return len(wanted & tokens) / len(wanted) >= self.cfg.hit_threshold
+
+    def _targets(self, wanted: list[set[str]], asked: set[str]) -> list[int]:
+        """The items one question asks for: those it covers best, if that reaches ``hit_threshold`` (a question
+        sharing one word with a sibling item does not ask for it too)."""
+        scores = [len(w & asked) / len(w) if w else 0.0 for w in wanted]
+        top = max(scores, default=0.0)
+        if top < self.cfg.hit_threshold:
+            return []
+        return [j for j, score in enumerate(scores) if score == top]
 
     def _reply(self, text: str, supplied: list[bool]) -> UserReply:
         if self.prompt_version == "v3":

@@ -18,11 +18,13 @@ The episode is a small state machine (``Phase``):
   limit without a special (stop) token is truncated.
 - JUDGE: the turn is graded with ``reward.episode.EpisodeState.score_turn`` (online credit, ``reward.turn_credit``;
   strict prompts under ``askrl.rollout.strict``) -- as the final turn on the last allowed turn (``turn_limit``;
-  strict: turn 2), or once every checklist item is resolved (non-strict); a final answer on an earlier turn ends the
-  episode too, graded with the final table (premature when facts were missing) -- and, when it may
+  strict: turn 2), or once every checklist item is resolved by the user's reports (an empty checklist: turn 1, strict
+  too); a final answer on an earlier turn ends the episode too, graded with the final table (premature when facts
+  were missing); a failed grading call ends it under every failure policy -- and, when it may
   be a question, the simulated user's reply (``Judge.simulate_user``) is requested *concurrently* with the grade
   (``askrl.rollout.speculative_user_reply``); the reply is dropped when the grade ends the episode.
-- USER: the reply, cut to ``user_reply_max_tokens``, becomes a user message (plus the force-final text when the next
+- USER: the reply, cut to ``user_reply_max_tokens``, becomes a user message, and its report (``supplied``, prompt set
+  v3) resolves the items it gave (plus the force-final text when the next
   turn is the last allowed one) merged with ``ct_merge_context_msg`` (mask 0, with the next generation prompt).
 Episodes of a worker run concurrently (VERL runs one task per trajectory); the judge is shared per process
 (``shared_judge``) and bounds its own concurrency.
@@ -37,8 +39,9 @@ last turn's reward. A reply that does not fit ends the episode while the policy 
 ``EpisodeState.end_still_asking`` then adds the table's ``final.still_asking`` to its last turn (it never answered),
 so running out of budget is never better than answering.
 
-How it fails: judge failures are outcomes, never exceptions (``reward.masking``: the trajectory is masked, counted
-in ``judge_failed``); a simulated-user failure masks the trajectory too. ``RolloutError`` for a malformed row (the
+How it fails: judge failures are outcomes, never exceptions: the episode stops at the failed call (grading or
+simulated user) under every ``reward.on_judge_failure`` policy; ``mask`` masks the trajectory (``reward.masking``,
+counted in ``judge_failed``), ``penalize`` gives the failed turn the table's penalty and plays nothing after it. ``RolloutError`` for a malformed row (the
 message names the field), a server that returns no tokens or an aborted request.
 
     # agent_loops.yaml: - {name: askrl_clarify, _target_: askrl.rollout.clarify_loop.ClarifyAgentLoop}
@@ -182,7 +185,13 @@ class ClarifyAgentLoop(AskrlLoopBase):
         episode.traj.judge_s += time.perf_counter() - started
         if stop is None and episode.pending_reply is not None and episode.pending_reply.text is None:
             reply = episode.pending_reply
-            logger.warning("simulated user failed (%s: %s); trajectory masked", reply.failure, reply.error)
+            logger.warning(
+                "simulated user failed (%s: %s); episode stopped (on_judge_failure=%s)",
+                reply.failure,
+                reply.error,
+                self.settings.reward.on_judge_failure,
+            )
+            episode.state.user_reply_failed()
             stop = "user_sim_failed"
         if stop is not None:
             episode.stop = stop
@@ -222,7 +231,7 @@ class ClarifyAgentLoop(AskrlLoopBase):
         traj.ids, traj.mask, episode.messages = list(merged.token_ids), list(mask), updated
         if traj.logprobs is not None:
             traj.logprobs = list(merged_logprobs or [])
-        episode.state.add_user_reply(text)
+        episode.state.add_user_reply(text, supplied=reply.supplied)
         episode.seen_user_text.append(text)
         episode.replies_capped += int(capped)
         turn.reply = text
@@ -231,11 +240,9 @@ class ClarifyAgentLoop(AskrlLoopBase):
     # -- decisions -------------------------------------------------------------------------------------------------
 
     def _grade_as_final(self, episode: _Episode) -> bool:
-        """Strict: exactly turn 2 is final. Otherwise the last allowed turn, or once every item is resolved."""
-        limit = self.settings.rollout.turn_limit
-        if self.settings.rollout.strict:
-            return len(episode.traj.turns) >= limit
-        return episode.state.next_turn_is_final(max_turns=limit)
+        """The last allowed turn (strict: turn 2), or once every item is resolved by the user's replies (a clear
+        prompt, with an empty checklist, from turn 1: in strict mode too, as it has nothing to ask)."""
+        return episode.state.next_turn_is_final(max_turns=self.settings.rollout.turn_limit)
 
     def _with_force_final(self, content: str) -> str:
         text = self.settings.rollout.force_final_text

@@ -27,7 +27,7 @@ Per-trajectory keys (always all present, floats, so VERL's per-key arrays stay a
 | ``rollout/user_reply_capped`` | replies cut to ``askrl.rollout.user_reply_max_tokens`` |
 | ``rollout/truncated_ratio`` | 1 when a turn hit its token limit |
 | ``rollout/budget_exhausted_ratio`` | 1 when the response budget ended the episode before an answer |
-| ``rollout/user_sim_failed`` | 1 when the simulated user failed (the trajectory is then masked) |
+| ``rollout/user_sim_failed`` | 1 when the simulated user failed (the episode stops there; masked under ``mask``) |
 
 How it fails: never raises on any text.
 

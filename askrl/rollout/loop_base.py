@@ -18,9 +18,11 @@ Contract:
   summary, the ``rollout/...`` shape keys of ``fidelity``, ``reward/overlong_penalty``, the episode's judge cost
   ``judge_cost/...`` of ``judge_cost.MeteredJudge``), ``askrl_turns`` (per turn:
   token span, reward, outcome, user reply), ``askrl_stop_reason``, ``min/max_global_steps``.
-- Masking (``reward.masking``): a judge failure (or ``stop == "user_sim_failed"``) sets ``masked``; the trajectory
-  then gets the 0.0 placeholder score, every turn reward 0 (earlier graded turns included), no overlong penalty,
-  and ``TurnRewardOutput`` zeroes its stored mask.
+- Judge failures (``reward.masking``): a failed grading call, or a failed simulated-user call
+  (``stop == "user_sim_failed"``, recorded with ``EpisodeState.user_reply_failed``), stops the episode under every
+  ``on_judge_failure`` policy (``stop_after``). Under ``mask`` the trajectory is masked: the 0.0 placeholder score,
+  every turn reward 0 (earlier graded turns included), no overlong penalty, and ``TurnRewardOutput`` zeroes its
+  stored mask. Under ``penalize`` the failed turn carries the table's ``judge_failure_penalty`` and is the last.
 
 How it fails: ``RolloutError`` for a server that returns no tokens, an aborted request, missing logprobs, or no
 budget left; judge failures are outcomes (masking), never exceptions.
@@ -48,7 +50,7 @@ from askrl.rollout.fidelity import EpisodeShape, ReplyAudit, episode_metrics
 from askrl.rollout.judge_cost import zero_cost
 from askrl.rollout.output import TurnRewardOutput
 from reward.episode import EpisodeState
-from reward.masking import JUDGE_FAILED_KEY, MASKED_KEY, MASKED_PLACEHOLDER_SCORE, is_masked
+from reward.masking import MASKED_PLACEHOLDER_SCORE, is_masked
 from reward.outcome import TurnOutcome
 from reward.overlong import OVERLONG_KEY, check_fits, overlong_penalty, policy_token_count
 
@@ -96,6 +98,8 @@ def stop_after(turn: PolicyTurn) -> StopReason | None:
     outcome = turn.outcome
     if outcome is None:
         raise RolloutError("stop_after needs a graded turn")
+    if outcome.outcome == "judge_failed":  # under every policy: masked, or penalised and nothing after it
+        return "judge_failed"
     if outcome.kind == "final":
         return "answered"
     if outcome.premature:
@@ -104,8 +108,6 @@ def stop_after(turn: PolicyTurn) -> StopReason | None:
         return "truncated"
     if outcome.outcome == "guard":
         return "guard"
-    if outcome.masked:
-        return "judge_failed"
     return None
 
 
@@ -201,8 +203,8 @@ class AskrlLoopBase(_verl.AgentLoopBase):
             user_sim_failed=stop == "user_sim_failed",
         )
         info.update(episode_metrics(shape))
-        if shape.user_sim_failed:
-            info[MASKED_KEY], info[JUDGE_FAILED_KEY] = 1.0, 1.0
+        if shape.user_sim_failed and not state.user_failed:
+            raise RolloutError("stop='user_sim_failed' needs EpisodeState.user_reply_failed() first")
         masked = is_masked(info)
         # a masked trajectory carries no reward anywhere, not even on the turns graded before the failure
         rewards = [0.0 if masked or r is None else float(r) for r in state.turn_rewards]

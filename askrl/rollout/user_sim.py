@@ -6,8 +6,9 @@ information: AskMind answers only what was asked from ``ori_question`` + ``degra
 accepts or rejects corrections and never gives the answer.
 
 Contract: ``reply`` gets the judge request of the asking turn (history up to the user's last message, the turn's
-visible text as ``response``) and returns a ``SimulatedReply``: the reply text, or the judge failure that stopped
-it. It never raises for a judge failure. ``cap_reply`` cuts a reply to ``max_tokens`` tokens of the *policy's*
+visible text as ``response``) and returns a ``SimulatedReply``: the reply text and the user's report of which
+checklist items it supplied (``supplied``, prompt set v3: what resolves them, ``reward.episode``), or the judge
+failure that stopped it. It never raises for a judge failure. ``cap_reply`` cuts a reply to ``max_tokens`` tokens of the *policy's*
 tokenizer (the reply is later rendered into the chat template with mask 0, so re-tokenising it is harmless).
 
     sim = JudgeUserSimulator(judge)
@@ -33,6 +34,8 @@ class SimulatedReply:
     """The judge's failure kind (``timeout``, ``http_error``, ...) when no reply came back."""
     error: str | None = None
     latency_s: float = 0.0
+    supplied: tuple[int, ...] | None = None
+    """The checklist items the user reported its reply supplied (prompt set v3); None: no report (v1, v2)."""
 
 
 class UserSimulator(Protocol):
@@ -57,7 +60,9 @@ class JudgeUserSimulator:
         if result.verdict is None:
             failure = result.failure.value if result.failure is not None else "unknown"
             return SimulatedReply(text=None, failure=failure, error=result.error, latency_s=result.latency_s)
-        return SimulatedReply(text=result.verdict.reply, latency_s=result.latency_s)
+        return SimulatedReply(
+            text=result.verdict.reply, latency_s=result.latency_s, supplied=result.verdict.supplied_indices
+        )
 
 
 def cap_reply(text: str, tokenizer: Any, max_tokens: int) -> tuple[str, bool]:
