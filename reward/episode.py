@@ -11,7 +11,8 @@ Contract:
 - The user's replies are the source of truth for what is resolved: ``add_user_reply(text, supplied=...)`` resolves
   the checklist items the simulated user reported its reply supplied (prompt set v3's ``UserReply.supplied``;
   AskOverconfidence: the corrections it accepted). A reply without a report (v1/v2) resolves what the turn before it
-  targeted, as before. ``asked`` holds the items some graded asking turn targeted (their share is paid once,
+  targeted, as before, and then an early answer is premature when the judge says facts were missing (it reads what
+  the user said) rather than by the resolved set. ``asked`` holds the items some graded asking turn targeted (their share is paid once,
   ``reward.turn_credit``), so a follow-up on an item the user did not answer is a new request for a missing fact,
   and re-asking a fact the user volunteered is redundant. A failed or guarded turn asks nothing.
   ``mark_resolved`` lets the rollout add items it learned about otherwise.
@@ -117,6 +118,7 @@ class EpisodeState:
         self._still_asking_at_end = False
         self._user_failed = False
         self._pending: tuple[int, ...] = ()  # what the last asking turn targeted, until the user replies
+        self._unreported = False  # some reply came without a report (v1/v2): resolution is approximate
         self.mark_resolved(resolved)
 
     # -- building requests and recording turns ---------------------------------------------------------------
@@ -168,6 +170,7 @@ class EpisodeState:
         if self.history[-1].role != "assistant":
             raise RolloutError("a user reply was added where an assistant turn was due")
         self.history.append(Turn("user", text))
+        self._unreported = self._unreported or supplied is None
         self.mark_resolved(self._pending if supplied is None else supplied)
         self._pending = ()
 
@@ -190,6 +193,7 @@ class EpisodeState:
             truncated=truncated,
             credit=self.credit,
             asked=tuple(sorted(self.asked)),
+            reported=not self._unreported,
         )
         self.record(response, outcome)
         return outcome

@@ -104,6 +104,7 @@ async def score_turn(
     truncated: bool = False,
     credit: Credit = "paper",
     asked: Collection[int] = (),
+    reported: bool = True,
 ) -> TurnOutcome:
     """Score one assistant turn.
 
@@ -115,6 +116,9 @@ async def score_turn(
         credit: ``paper`` (one independent sample per turn) or ``online`` (turns of a live episode,
             ``reward.turn_credit``).
         asked: online credit only: the items earlier turns already targeted (their share is paid).
+        reported: online credit only: ``request.resolved`` comes from the user's reports (prompt set v3), so an
+            early answer is premature exactly when an item is still missing by them; False (some reply carried no
+            report, v1/v2): the judge's ``facts_missing`` decides, as it reads what the user actually said.
 
     Returns:
         The ``TurnOutcome``; ``reward`` is None only for a masked judge failure.
@@ -149,7 +153,7 @@ async def score_turn(
     except ValueError as err:
         return _failed(kind, request, result, FailureKind.SCHEMA_MISMATCH, str(err), cfg)
     if result.verdict.is_final_answer:
-        answered = await _answer_turn(judge, graded, result, cfg, credit, asked)
+        answered = await _answer_turn(judge, graded, result, cfg, credit, asked, reported)
         if answered is not None:
             return answered
     return _asking_turn(request, result, cfg, credit, asked)
@@ -269,6 +273,7 @@ async def _answer_turn(
     cfg: RewardConfig,
     credit: Credit,
     asked: Collection[int],
+    reported: bool,
 ) -> TurnOutcome | None:
     """A non-final turn the judge called a final answer, graded with the final table (module docstring); None
     when ``grade_final`` finds no answer in it after all (the caller grades it as an asking turn)."""
@@ -278,9 +283,7 @@ async def _answer_turn(
     missing: tuple[int, ...] = ()
     if credit == "online":
         missing = missing_items(task=graded.task, checklist_len=m, resolved=graded.resolved, corrected=grade.hit_indices)
-        premature = bool(missing)
-    else:
-        premature = verdict.facts_missing
+    premature = bool(missing) if credit == "online" and reported else verdict.facts_missing
     if premature and credit == "paper":
         return None  # the paper's premature answer: grade_nonfinal's premature_answer value, no second call
     latency, attempts = result.latency_s, result.attempts

@@ -94,7 +94,8 @@ async def test_premature_answer_ends_the_episode(kit, tokenizer):
 async def test_turn_limit_and_force_final_text(kit, tokenizer):
     out, server = await run_episode(kit, tokenizer, [kit.USELESS_ASK])
     assert len(server.calls) == 3
-    assert out.turn_rewards == [-0.8, -0.8, -2.0]  # no_hit, no_hit, still asking on the final turn
+    # no_hit, no_hit, then never answering on the final turn: still_asking + no_hit (reward.turn_credit)
+    assert out.turn_rewards == pytest.approx([-0.8, -0.8, -2.8])
     assert [FORCE_FINAL_TEXT in prompt_text(server, k, tokenizer) for k in range(3)] == [False, False, True]
     # the judge's history never holds the force-final text
     assert all(FORCE_FINAL_TEXT not in (t["user_reply"] or "") for t in out.extra_fields["askrl_turns"])
@@ -104,19 +105,21 @@ async def test_turn_limit_and_force_final_text(kit, tokenizer):
 async def test_single_turn_limit_puts_force_final_on_the_question(kit, tokenizer):
     out, server = await run_episode(kit, tokenizer, [kit.ANSWER], askrl={"rollout": {"max_turns": 1}})
     assert FORCE_FINAL_TEXT in prompt_text(server, 0, tokenizer)
-    assert out.turn_rewards == [1.0]  # graded as the final turn: correct
+    # graded as the final turn: correct, but with both items missing: P_f = -2 + 0.8 - 0.8 / (2 * 2)
+    assert out.turn_rewards == pytest.approx([1.0 - 2.0 + 0.8 - 0.2])
 
 
 async def test_strict_mode(kit, tokenizer):
     strict = {"rollout": {"strict": True}}
     out, _ = await run_episode(kit, tokenizer, [kit.ANSWER], askrl=strict)
-    # strict: an answer on turn 1 is wrong (-1.0, AskBench's StrictFinalAnswerOnFirstTurn), premature (-2.0)
-    assert out.turn_rewards == [-3.0] and out.extra_fields["askrl_stop_reason"] == "premature"
+    # strict: an answer on turn 1 is wrong (AskBench's StrictFinalAnswerOnFirstTurn), unchecked; the reward charges
+    # prematurity once: correct + premature_answer = -1.0 (reward.scoring)
+    assert out.turn_rewards == [-1.0] and out.extra_fields["askrl_stop_reason"] == "premature"
     assert out.extra_fields["askrl_turns"][0]["outcome"]["answer_label"] == "wrong"
 
     out, server = await run_episode(kit, tokenizer, [kit.USELESS_ASK, kit.USELESS_ASK], askrl=strict)
     assert len(server.calls) == 2  # turn 2 is the last one, graded final
-    assert out.turn_rewards == [-0.8, -2.0]
+    assert out.turn_rewards == pytest.approx([-0.8, -2.8])
     assert FORCE_FINAL_TEXT in prompt_text(server, 1, tokenizer)
 
     out, _ = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=strict)
@@ -142,7 +145,8 @@ async def test_a_reply_that_does_not_fit_ends_the_episode_still_asking(kit, toke
     assert len(server.calls) == 1
     assert out.response_ids == server.calls[0][3]  # nothing of the reply was appended
     assert out.extra_fields["askrl_stop_reason"] == "budget"
-    assert out.turn_rewards == [1.0 - 2.0]  # all_hit, plus final.still_asking: it never answered
+    # all_hit, plus never answering (final.still_asking + nonfinal.no_hit)
+    assert out.turn_rewards == pytest.approx([1.0 - 2.8])
     assert out.extra_fields["reward_extra_info"]["rollout/budget_exhausted_ratio"] == 1.0
 
 
@@ -179,8 +183,8 @@ async def test_episodes_run_concurrently_and_share_one_judge(kit, tokenizer):
     loops = [kit.build_loop(config, server, tokenizer) for server in servers]
     assert loops[0].settings is loops[1].settings  # parsed once per config object
     outs = await asyncio.gather(*(loop.run(dict(kit.SAMPLING), **kit.row_kwargs(kit.MIND)) for loop in loops))
-    expected = [[1.0, 1.0], [-1.0], [-0.8, -0.8, -2.0], [1.0, -1.0]] * 2
-    assert [o.turn_rewards for o in outs] == expected
+    expected = [[1.0, 1.0], [-1.0], [-0.8, -0.8, -2.8], [1.0, -1.0]] * 2
+    assert [o.turn_rewards for o in outs] == [pytest.approx(e) for e in expected]
     assert shared_judge(loops[0].settings.judge) is shared_judge(loops[5].settings.judge)
 
 
@@ -345,7 +349,8 @@ async def test_a_timely_final_answer_ends_the_episode_graded_as_final(kit, token
     }
     final = {"reasoning": "12 matches", "decision": "correct"}
     judge_server.script([{"json": ask_one}, {"json": reply}, {"json": timely}, {"json": final}])
-    block = {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}}
+    judge_block = {**kit.llm_judge_block(judge_server.base_url), "prompt_version": "v2"}  # replies without a report
+    block = {"judge": judge_block, "rollout": {"speculative_user_reply": False}}
     out, server = await run_episode(kit, tokenizer, ["How many boxes does Tom have?", kit.ANSWER], askrl=block)
     assert len(server.calls) == 2 and out.extra_fields["askrl_stop_reason"] == "answered"
     assert out.turn_rewards == [0.4, 1.0]  # some_hit's share for one of two items, then the final table
@@ -366,7 +371,7 @@ async def test_a_user_reply_that_exactly_fills_the_budget_ends_the_episode(kit, 
     turn2_start = runs(roomy.response_mask)[1][0]  # response tokens before turn 2: turn 1, the reply, the prompt
     full, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], response_length=turn2_start)
     assert len(server.calls) == 1 and full.extra_fields["askrl_stop_reason"] == "budget"
-    assert full.turn_rewards == [1.0 - 2.0]  # all_hit, plus final.still_asking
+    assert full.turn_rewards == pytest.approx([1.0 - 2.8])  # all_hit, plus never answering
     one_left, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], response_length=turn2_start + 1)
     assert len(server.calls) == 2 and server.calls[1][2]["max_tokens"] == 1
     assert len(one_left.response_ids) == turn2_start + 1
