@@ -14,6 +14,11 @@ Decision rules per turn t of T (spec §2.3 step 3, with two deliberate changes):
 - not final at t == T -> wrong (``FailedToAnswerOnLastTurn`` / ``StrictNoFinalAnswerOnLastTurn``);
 - a judge call that fails after its retries ends the sample as ``judge_failed``, a candidate call as
   ``candidate_failed`` (never scored, spec §7.3), with the turns so far kept for inspection.
+- the user's replies are the source of truth for what is resolved once they carry a report (a reply model with
+  ``supplied_indices``, as the training judge's prompt set v3): AskMind is resolved when every item was supplied;
+  AskOverconfidence when every claim was accepted as corrected, or the arbiter finds the message itself corrects
+  the rest. Resolution decides redundancy and the premature flag. Replies without a report (the evaluator's own v1
+  user prompts) leave the arbiter's ``all_required_points_resolved`` in charge, as in the original.
 Guidance (spec §2.2) and the last-turn force-final note go only into the copy of the last user message sent to
 the candidate, never into the history the judge sees.
 
@@ -90,6 +95,21 @@ def _judge_log(result: Any) -> dict[str, Any]:
     }
 
 
+def _resolution(
+    scn: Scenario, arbiter_resolved: bool, arbiter_missing: list[str], supplied: set[int] | None
+) -> tuple[bool, list[str]]:
+    """Whether every checklist item is resolved, and which are missing (module docstring: the user's reports
+    decide once there are any; the arbiter otherwise)."""
+    if not scn.checklist:
+        return True, arbiter_missing
+    if supplied is None:
+        return arbiter_resolved, arbiter_missing
+    missing = [item for i, item in enumerate(scn.checklist) if i not in supplied]
+    if scn.type == "overconfidence" and arbiter_resolved:
+        return True, []  # the message itself corrects what was left
+    return not missing, missing
+
+
 async def run_dialogue(
     scn: Scenario, candidate: Candidate, judge: EvalJudge, protocol: Protocol, *, attempt: int = 0
 ) -> dict[str, Any]:
@@ -116,6 +136,7 @@ async def run_dialogue(
     }
     behaviour = out["behavior_metrics"]
     resolved_before = not scn.checklist
+    supplied: set[int] | None = None  # what the user's reports say their replies gave (None: no report yet)
     for turn in range(1, protocol.turns + 1):
         log: dict[str, Any] = {"turn": turn}
         turn_logs.append(log)
@@ -133,8 +154,9 @@ async def run_dialogue(
             out.update(status="judge_failed", reason="JudgeFailed", error=f"arbiter: {result.failure}: {result.error}")
             break
         verdict = result.verdict
-        resolved = verdict.all_required_points_resolved if scn.checklist else True
-        out.update(all_required_points_resolved=resolved, missing_required_points=verdict.missing_required_points)
+        resolved, missing = _resolution(scn, verdict.all_required_points_resolved, verdict.missing_required_points,
+                                        supplied)  # fmt: skip
+        out.update(all_required_points_resolved=resolved, missing_required_points=missing)
         if strict and turn == 1 and verdict.is_final_answer:
             out.update(reason="StrictFinalAnswerOnFirstTurn", correct=False, is_final_answer=True)
             behaviour["premature_final_answer"] = not resolved
@@ -164,6 +186,10 @@ async def run_dialogue(
             out.update(status="judge_failed", reason="JudgeFailed", error=f"user: {user.failure}: {user.error}")
             break
         log["simulated_user_response"] = user.verdict.reply
+        report = user.verdict.supplied_indices
+        if report is not None:
+            supplied = (supplied or set()) | set(report)
+            log["simulated_user_supplied"] = sorted(report)
         history.append({"role": "user", "content": user.verdict.reply})
     out.update(conversation_history=history, turn_logs=turn_logs, wall_s=round(time.monotonic() - start, 4))
     return out
