@@ -228,6 +228,84 @@ async def test_user_simulator_failure_masks_the_trajectory(kit, tokenizer, judge
     assert info["masked"] == 1.0 and info["rollout/user_sim_failed"] == 1.0
     assert out.extra_fields["askrl_stop_reason"] == "user_sim_failed"
     assert out.as_dict()["response_mask"].sum() == 0
+    # the graded turn (all_hit, +1.0) keeps no reward either: the whole episode is out of the loss and the baseline
+    assert out.extra_fields["askrl_turns"][0]["outcome"]["reward"] == pytest.approx(1.0)
+    assert out.turn_rewards == [0.0] and out.reward_score == 0.0 and info["judge_failed"] == 1.0
+    assert out.as_dict()["rm_scores"].abs().sum() == 0
+
+
+# -- a judge failure mid-episode: one rule under every policy (issue 18 item 3) --------------------------------------
+
+PENALIZE = {"reward": {"on_judge_failure": "penalize"}}
+
+
+def _llm_block(judge_server, kit, **extra) -> dict:
+    return {"judge": kit.llm_judge_block(judge_server.base_url), "rollout": {"speculative_user_reply": False}, **extra}
+
+
+async def test_penalize_a_failed_user_reply_stops_the_episode_with_the_penalty(kit, tokenizer, judge_server):
+    judge_server.reset()
+    verdict = {"reasoning": "asks both", "is_final_answer": False, "facts_missing": True, "hits": [True, True]}
+    judge_server.script([{"json": verdict}, {"status": 500}])
+    out, server = await run_episode(
+        kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=_llm_block(judge_server, kit, **PENALIZE)
+    )
+    assert len(server.calls) == 1 and out.extra_fields["askrl_stop_reason"] == "user_sim_failed"
+    assert out.turn_rewards == pytest.approx([1.0 - 0.8])  # all_hit plus judge_failure_penalty.nonfinal
+    info = out.extra_fields["reward_extra_info"]
+    assert (info["masked"], info["judge_failed"]) == (0.0, 1.0)
+    assert out.as_dict()["response_mask"].sum() == len(server.calls[0][3])  # kept in the loss
+
+
+async def test_penalize_a_failed_grading_mid_episode_plays_nothing_after_it(kit, tokenizer, judge_server):
+    judge_server.reset()
+    ask_one = {"reasoning": "asks about the boxes", "is_final_answer": False, "facts_missing": True, "hits": [True, False]}
+    reply = {"reply": "Tom has 3 boxes.", "supplied": [True, False]}
+    judge_server.script([{"json": ask_one}, {"json": reply}, {"status": 500}])
+    turns = ["How many boxes does Tom have?", kit.USELESS_ASK, kit.ANSWER]
+    out, server = await run_episode(kit, tokenizer, turns, askrl=_llm_block(judge_server, kit, **PENALIZE))
+    assert len(server.calls) == 2 and out.extra_fields["askrl_stop_reason"] == "judge_failed"
+    assert out.turn_rewards == pytest.approx([0.4, -0.8]) and len(judge_server.requests()) == 3
+    assert out.extra_fields["reward_extra_info"]["masked"] == 0.0
+
+
+async def test_penalize_a_failed_final_grade_after_a_premature_answer_stops_there(kit, tokenizer, judge_server):
+    # issue 18: this scored -0.8 and the dialogue went on (-3.8 in all); now it stops at the failed call
+    judge_server.reset()
+    answers = {"reasoning": "answers at once", "is_final_answer": True, "facts_missing": True, "hits": [False, False]}
+    judge_server.script([{"json": answers}, {"status": 500}])
+    out, server = await run_episode(
+        kit, tokenizer, [kit.ANSWER, kit.USELESS_ASK, kit.ANSWER], askrl=_llm_block(judge_server, kit, **PENALIZE)
+    )
+    assert len(server.calls) == 1 and out.extra_fields["askrl_stop_reason"] == "judge_failed"
+    assert out.turn_rewards == pytest.approx([-0.8])
+
+
+async def test_mask_a_failed_final_grade_after_a_premature_answer_masks_the_episode(kit, tokenizer, judge_server):
+    judge_server.reset()
+    answers = {"reasoning": "answers at once", "is_final_answer": True, "facts_missing": True, "hits": [False, False]}
+    judge_server.script([{"json": answers}, {"status": 500}])
+    out, server = await run_episode(kit, tokenizer, [kit.ANSWER, kit.ANSWER], askrl=_llm_block(judge_server, kit))
+    assert len(server.calls) == 1 and out.extra_fields["askrl_stop_reason"] == "judge_failed"
+    assert out.extra_fields["reward_extra_info"]["masked"] == 1.0 and out.as_dict()["response_mask"].sum() == 0
+
+
+# -- the user's report resolves (issue 18 item 2) -------------------------------------------------------------------
+
+
+async def test_the_users_report_not_the_judges_hits_resolves_items(kit, tokenizer, judge_server):
+    judge_server.reset()
+    both = {"reasoning": "asks both", "is_final_answer": False, "facts_missing": True, "hits": [True, True]}
+    reply = {"reply": "Tom has 3 boxes.", "supplied": [True, False]}  # the judge says both asked; one was given
+    answers = {"reasoning": "answers", "is_final_answer": True, "facts_missing": True, "hits": [False, False]}
+    judge_server.script([{"json": both}, {"json": reply}, {"json": answers}, {"json": {"reasoning": "ok",
+                         "decision": "correct"}}])  # fmt: skip
+    out, server = await run_episode(kit, tokenizer, [kit.GOOD_ASK, kit.ANSWER], askrl=_llm_block(judge_server, kit))
+    # turn 2 is not graded as the final turn (item 2 is still missing): its answer is premature
+    assert len(server.calls) == 2 and out.extra_fields["askrl_stop_reason"] == "premature"
+    assert out.turn_rewards == pytest.approx([1.0, 1.0 - 2.0])
+    assert judge_server.requests()[1]["response_format"]["json_schema"]["name"] == "UserReplyV3"
+    assert out.extra_fields["reward_extra_info"]["resolved_frac"] == 0.5
 
 
 # -- a real (tiny, random) model generating ----------------------------------------------------------------------
