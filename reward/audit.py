@@ -2,23 +2,32 @@
 ``EpisodeState`` and advantage estimators, with every ordering the reward must respect checked.
 
 Why: a per-turn table can look right turn by turn and still pay the policy for asking often instead of asking
-well once turns combine into a live episode (``reward.turn_credit``). The audit plays each canonical strategy of an
-item (ask everything at once, piecemeal, re-ask, answer prematurely, keep asking at the budget, over-ask a clear
-prompt, repeat a false premise) with a scripted judge, as one GRPO group per item, and checks that the episode
-returns and every strategy's turn-1 advantage come out in the required order, for ``askrl_traj_grpo`` and
-``askrl_turn_grpo``, with and without std normalisation. The DAPO recipes use the same estimators with
-``loss_agg_mode=token-mean`` (per-token weights, the advantage's sign and order unchanged) and dynamic sampling,
-which keeps a group only when its episode returns differ; the audit checks every group has that variance.
+well, or for stalling, once turns combine into a live episode (``reward.turn_credit``). The audit plays each
+canonical strategy (ask everything at once, piecemeal, re-ask, answer prematurely, keep asking at the budget,
+stall then guess on the final turn, pad a good question with irrelevant ones, follow up an item the user did not
+give, correct and answer in one turn, over-ask a clear prompt, repeat a false premise) with a scripted judge and
+scripted user reports, as one GRPO group per grid point: m = 1, 2, 3, 4, 6 items x 2, 3, 5 turns in normal mode, every
+m at 2 turns in strict mode, plus a clear and an all-resolved prompt (a strategy that needs more items or turns
+than a grid point has is left out there). It checks, for ``askrl_traj_grpo`` and ``askrl_turn_grpo`` with and
+without std normalisation, that every ordering holds for the returns, the turn-1 advantages and the advantages of
+the first turn where two strategies differ (``Ordering``; some are "no better than", ties allowed); that turn-1
+advantages have the sign of the return against the group mean; that the best strategy of a group has no negative
+turn advantage and the worst no positive one; and that every group has the return variance DAPO's filter needs.
+The DAPO recipes use the same estimators with ``loss_agg_mode=token-mean`` (per-token weights, the advantage's
+sign and order unchanged).
 
 Who calls it: people (``python -m reward.audit``), the pre-launch check (``check_table`` for any non-default
 table, ``reward.guards_config``), and the tests. No network: the judge is ``ScriptedJudge``, which returns each
-strategy's scripted verdicts (v2 fields) through the ``Judge`` protocol; everything after the verdict is real.
+strategy's scripted verdicts (v3 fields) and user reports through the ``Judge`` protocol; everything after the
+verdict is real.
 
     python -m reward.audit [--table paper_v1|FILE.yaml] [--estimator askrl_traj_grpo|askrl_turn_grpo|all]
-                           [--task askmind|overconfidence|all]
+                           [--task askmind|overconfidence|all] [--credit online|paper] [--verbose]
 
-Output: one block per estimator setting and item (strategy, per-turn rewards, return, turn advantages), then one
-line per violated ordering; exit 0 when every ordering holds, 1 otherwise, 2 for a bad flag or table.
+Output: a compact table per task (one row per strategy, one column per grid point: its return), the violations
+per grid point, ``--verbose`` adds each group's turn rewards and advantages; then one line per violated ordering;
+exit 0 when every ordering holds, 1 otherwise, 2 for a bad flag or table. ``--credit paper`` scores with the
+paper's per-sample values, to show which orderings they break.
 
     report = asyncio.run(audit(RewardConfig(table="paper_v1")))
     report.violations    # [] for paper_v1
@@ -49,6 +58,7 @@ from askrl.judge.types import (
 from askrl.rollout.advantages import TRAJ_GRPO, TURN_GRPO, compute_traj_grpo_advantage, compute_turn_grpo_advantage
 from reward.config import RewardConfig
 from reward.episode import EpisodeSpec, EpisodeState
+from reward.turn_credit import Credit
 
 EXIT_VIOLATION = 1
 EXIT_BAD_INPUT = 2
@@ -333,7 +343,7 @@ class Played:
         return float(sum(self.turn_rewards))
 
 
-async def play(item: Item, strategy: Strategy, cfg: RewardConfig) -> Played:
+async def play(item: Item, strategy: Strategy, cfg: RewardConfig, credit: Credit = "online") -> Played:
     """One episode of ``strategy`` through the real ``EpisodeState`` (online credit, ``item.max_turns`` turns; the
     user's reply after each asking turn reports what it supplied, as prompt set v3's simulated user does).
 
@@ -349,7 +359,7 @@ async def play(item: Item, strategy: Strategy, cfg: RewardConfig) -> Played:
         question="(the question as the user asked it)",
     )
     resolved = range(item.checklist_len) if item.resolved_at_start else ()
-    state = EpisodeState(spec, cfg, resolved=resolved, strict=item.mode == "strict")
+    state = EpisodeState(spec, cfg, resolved=resolved, strict=item.mode == "strict", credit=credit)
     judge = ScriptedJudge()
     for k, step in enumerate(strategy.steps):
         if state.ended:
@@ -461,12 +471,14 @@ async def audit(
     *,
     estimators: Sequence[str] = tuple(ESTIMATORS),
     tasks: Sequence[TaskKind] = ("askmind", "overconfidence"),
+    credit: Credit = "online",
 ) -> Report:
-    """Play every item of ``tasks`` once and estimate each group with every estimator setting."""
+    """Play every item of ``tasks`` once and estimate each group with every estimator setting (``credit="paper"``:
+    the paper's per-sample values summed, to show which orderings they violate)."""
     report = Report(table=cfg.table)
     for task in tasks:
         for item in items_for(task):
-            played = [await play(item, s, cfg) for s in item.strategies]
+            played = [await play(item, s, cfg, credit) for s in item.strategies]
             for estimator in estimators:
                 for norm in (True, False):
                     group = GroupResult(item, estimator, norm, played, turn_advantages(played, estimator, norm))
@@ -526,6 +538,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--estimator", choices=[*ESTIMATORS, "all"], default="all")
     p.add_argument("--task", choices=["askmind", "overconfidence", "all"], default="all")
     p.add_argument("--verbose", action="store_true", help="also print every group's turn rewards and advantages")
+    p.add_argument("--credit", choices=["online", "paper"], default="online",
+                   help="online (live episodes, the default) or paper (the paper's per-sample values, summed)")
     return p
 
 
@@ -539,9 +553,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return EXIT_BAD_INPUT
     estimators = list(ESTIMATORS) if args.estimator == "all" else [args.estimator]
     tasks: list[TaskKind] = ["askmind", "overconfidence"] if args.task == "all" else [args.task]
-    report = asyncio.run(audit(cfg, estimators=estimators, tasks=tasks))
+    report = asyncio.run(audit(cfg, estimators=estimators, tasks=tasks, credit=args.credit))
     table = cfg.table_obj()
-    print(f"reward table {table.name} (hash {table.hash}), online credit, estimators {', '.join(estimators)}", file=out)
+    print(f"reward table {table.name} (hash {table.hash}), {args.credit} credit, estimators {', '.join(estimators)}",
+          file=out)
     for task in tasks:
         print("\n" + format_task_table(report, task), file=out)
     if args.verbose:

@@ -15,7 +15,12 @@ Contract:
   ``credit="paper"`` keeps the paper's value for a premature answer (no second call); a v1 verdict's
   ``answered_final`` is always premature.
 - An asking turn gets the paper's tier value (``credit="paper"``) or its online credit
-  (``reward.turn_credit.ask_credit``: new items only, re-asks cost).
+  (``reward.turn_credit.ask_credit``: new items only, re-asks and irrelevant questions cost).
+- Online credit only: an answer is premature when an item is still missing by the user's reports (``resolved``;
+  ``reported=False``: by the judge's ``facts_missing``), on the scheduled final turn too, where it pays
+  ``turn_credit.final_premature_penalty``; a final turn that still asks gets ``turn_credit.never_answered``; an
+  AskOverconfidence final turn with claims left is also sent to ``grade_turn`` (concurrently) for the corrections it
+  makes (``turn_credit.correction_credit``); strict early answers pay ``correct + premature_answer``.
 - A failed judge call, or a verdict whose ``hits`` length disagrees with the checklist (``schema_mismatch``), is a
   judge failure, resolved by ``RewardConfig.on_judge_failure``: ``mask`` → ``reward=None``; ``penalize`` → the
   table's ``judge_failure_penalty``; ``raise`` → ``RubricError``.
