@@ -47,7 +47,7 @@ from reward.config import RewardConfig
 from reward.guards import check_guards, visible_text
 from reward.outcome import Label, TurnOutcome
 from reward.rubric import NonFinalGrade, check_resolved, grade_final, grade_nonfinal
-from reward.table import TurnKind
+from reward.table import RewardTable, TurnKind
 from reward.turn_credit import (
     Credit,
     answer_reward,
@@ -206,15 +206,7 @@ async def _final_turn(
                 label, premature=bool(missing), credit=credit, table=table, final_turn=True, checklist_len=m
             )
             if grade is not None and turn_result is not None and turn_result.verdict is not None:
-                value += correction_credit(
-                    grade,
-                    task=graded.task,
-                    checklist_len=m,
-                    resolved=graded.resolved,
-                    asked=asked,
-                    irrelevant=turn_result.verdict.irrelevant_count,
-                    table=table,
-                )
+                value += _corrections(graded, grade, turn_result.verdict, asked, table)
     return TurnOutcome(
         kind="final",
         outcome="ok",
@@ -227,6 +219,21 @@ async def _final_turn(
         judge_called=True,
         latency_s=final_result.latency_s + spent[0],
         attempts=final_result.attempts + spent[1],
+    )
+
+
+def _corrections(
+    graded: JudgeRequest, grade: NonFinalGrade, verdict: AnyTurnVerdict, asked: Collection[int], table: RewardTable
+) -> float:
+    """``c_k`` of an answering turn (``reward.turn_credit.correction_credit``)."""
+    return correction_credit(
+        grade.hit_indices,
+        task=graded.task,
+        checklist_len=len(graded.checklist),
+        resolved=graded.resolved,
+        asked=asked,
+        irrelevant=verdict.irrelevant_count,
+        table=table,
     )
 
 
@@ -317,15 +324,7 @@ async def _answer_turn(
     valued: Label = "correct" if graded.strict and premature else label
     reward = answer_reward(valued, premature=premature, credit=credit, table=table)
     if credit == "online":
-        reward += correction_credit(
-            grade,
-            task=graded.task,
-            checklist_len=m,
-            resolved=graded.resolved,
-            asked=asked,
-            irrelevant=verdict.irrelevant_count,
-            table=table,
-        )
+        reward += _corrections(graded, grade, verdict, asked, table)
     return TurnOutcome(
         kind="nonfinal" if premature else "final",
         outcome="ok",

@@ -76,6 +76,21 @@ from reward.table import RewardTable
 Credit = Literal["paper", "online"]
 
 
+def _split(hits: Collection[int], resolved: Collection[int], asked: Collection[int]) -> tuple[list[int], ...]:
+    """``(N_k, F_k, D_k)``: new items, follow-ups on items asked but not supplied, re-asked supplied items."""
+    paid = set(asked) | set(resolved)
+    new = [i for i in hits if i not in paid]
+    follow_ups = [i for i in hits if i in paid and i not in resolved]
+    again = [i for i in hits if i in resolved]
+    return new, follow_ups, again
+
+
+def _shares(tier: float, new: int, again: int, irrelevant: int, checklist_len: int, table: RewardTable) -> float:
+    """``(v |N| + no_hit |D| + no_hit min(q, m)) / m``."""
+    no_hit = table.nonfinal.no_hit
+    return (tier * new + no_hit * again + no_hit * min(irrelevant, checklist_len)) / checklist_len
+
+
 def ask_credit(
     grade: NonFinalGrade,
     *,
@@ -86,21 +101,16 @@ def ask_credit(
     table: RewardTable,
 ) -> float:
     """The online reward of a graded asking turn (``r_k`` of an asking turn in the module docstring)."""
-    paid = set(asked) | set(resolved)
-    new = [i for i in grade.hit_indices if i not in paid]
-    follow_ups = [i for i in grade.hit_indices if i in paid and i not in resolved]
-    again = [i for i in grade.hit_indices if i in resolved]
+    new, follow_ups, again = _split(grade.hit_indices, resolved, asked)
     penalty = table.redundancy.penalty if again else 0.0
     if not new and not follow_ups:
         return table.nonfinal.no_hit + penalty
-    no_hit = table.nonfinal.no_hit
     tier = getattr(table.nonfinal, grade.label)
-    shares = tier * len(new) + no_hit * len(again) + no_hit * min(irrelevant, checklist_len)
-    return shares / checklist_len + penalty
+    return _shares(tier, len(new), len(again), irrelevant, checklist_len, table) + penalty
 
 
 def correction_credit(
-    grade: NonFinalGrade,
+    hits: Collection[int],
     *,
     task: TaskKind,
     checklist_len: int,
@@ -109,15 +119,15 @@ def correction_credit(
     irrelevant: int,
     table: RewardTable,
 ) -> float:
-    """``c_k``: what the corrections inside an answering turn earn (AskOverconfidence only; 0 for AskMind)."""
+    """``c_k``: what the corrections ``hits`` inside an answering turn earn (AskOverconfidence only; 0 for AskMind):
+    new ones at the paper's tier for the number of claims corrected, irrelevant questions as in an asking turn."""
     if task != "overconfidence" or not checklist_len:
         return 0.0
-    paid = set(asked) | set(resolved)
-    new = [i for i in grade.hit_indices if i not in paid]
+    new, _, _ = _split(hits, resolved, asked)
     if not new:
         return 0.0
-    tier = getattr(table.nonfinal, "all_hit" if len(grade.hit_indices) == checklist_len else "some_hit")
-    return (tier * len(new) + table.nonfinal.no_hit * min(irrelevant, checklist_len)) / checklist_len
+    tier = table.nonfinal.all_hit if len(hits) == checklist_len else table.nonfinal.some_hit
+    return _shares(tier, len(new), 0, irrelevant, checklist_len, table)
 
 
 def missing_items(
