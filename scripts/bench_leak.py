@@ -27,7 +27,7 @@ from askrl.judge.types import Judge, JudgeRequest, Turn
 from askrl.rollout.fidelity import audit_reply
 
 #: (question as the user asked it, hidden facts one per sentence, checklist, expected answer, one question per
-#: item, the words that give each item's value away)
+#: item, the words that give each item's value away, a question on the subject that asks for no item)
 _CASES = [
     (
         "Tom buys pens and notebooks. How much does he spend?",
@@ -36,6 +36,7 @@ _CASES = [
         "22",
         ("How many pens does Tom buy?", "What does one pen cost?", "What do the notebooks cost in total?"),
         ("4 pens", "3 dollars", "10 dollars"),
+        "Does Tom like his pens?",
     ),
     (
         "A train leaves the station and stops once. When does it arrive?",
@@ -44,6 +45,7 @@ _CASES = [
         "12:30 pm",
         ("When does the train leave?", "How long does the driving take?", "How long does the stop last?"),
         ("9 am", "3 hours", "30 minutes"),
+        "Is the train comfortable?",
     ),
     (
         "A garden has rows of roses. How many roses are there?",
@@ -52,26 +54,28 @@ _CASES = [
         "46",
         ("How many rows does the garden have?", "How many roses does each row hold?", "Were any roses picked?"),
         ("6 rows", "8 roses", "Two roses"),
+        "Does the garden get much sun?",
     ),
 ]
 _IRRELEVANT = "What is your favourite colour?"
 
 
-def _probes(questions: Sequence[str]) -> list[tuple[str, frozenset[int]]]:
-    """Each item alone, each pair, all of them, and an irrelevant question: (assistant text, items asked)."""
+def _probes(questions: Sequence[str], off_item: str) -> list[tuple[str, frozenset[int]]]:
+    """Each item alone, each pair, all of them, an irrelevant question and one on the subject that asks for no
+    item: (assistant text, items asked)."""
     n = len(questions)
     probes = [(questions[i], frozenset({i})) for i in range(n)]
     probes += [(f"{questions[i]} {questions[j]}", frozenset({i, j})) for i in range(n) for j in range(i + 1, n)]
     probes.append((" ".join(questions), frozenset(range(n))))
-    probes.append((_IRRELEVANT, frozenset()))
+    probes += [(_IRRELEVANT, frozenset()), (off_item, frozenset())]
     return probes
 
 
 async def measure(judge: Judge) -> dict[str, float | int | str]:
     """Play every probe of every case once; count leaking replies and over-claiming reports."""
     replies = leaks = exact_leaks = reports = report_leaks = failures = 0
-    for question, hidden, checklist, answer, asks, values in _CASES:
-        for text, asked in _probes(asks):
+    for question, hidden, checklist, answer, asks, values, off_item in _CASES:
+        for text, asked in _probes(asks, off_item):
             request = JudgeRequest(
                 task="askmind",
                 ori_question=question,
