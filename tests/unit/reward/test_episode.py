@@ -218,3 +218,28 @@ async def test_only_an_asking_episode_can_be_cut(fake_judge) -> None:
     await state.score_turn(judge, "answer 12", is_final_turn=False)  # premature: the episode ended
     with pytest.raises(RolloutError, match="cut by the response budget"):
         state.end_still_asking()
+
+
+@pytest.mark.parametrize(
+    ("policy", "rewards", "masked"), [("mask", [0.8 * 2 / 3], True), ("penalize", [0.8 * 2 / 3 - 0.8], False)]
+)
+async def test_a_failed_user_reply_stops_the_episode_by_the_failure_policy(fake_judge, policy, rewards, masked) -> None:
+    state = EpisodeState(SPEC, RewardConfig(on_judge_failure=policy))
+    await state.score_turn(fake_judge(_script), "ask a b", is_final_turn=False)
+    state.user_reply_failed()
+    assert state.ended and state.masked is masked and state.user_failed
+    assert state.turn_rewards == pytest.approx(rewards)  # the masked state keeps the graded value; rm_scores do not
+    info = state.reward_extra_info()
+    assert info["judge_failed"] == 1.0 and info["masked"] == float(masked)
+    assert (sum(state.rm_scores([1, 1])) == 0.0) is masked
+    with pytest.raises(RolloutError, match="ended by a failed user reply"):
+        state.user_reply_failed()
+
+
+async def test_a_failed_user_reply_raises_under_the_raise_policy(fake_judge) -> None:
+    from askrl.errors import RubricError
+
+    state = EpisodeState(SPEC, RewardConfig(on_judge_failure="raise"))
+    await state.score_turn(fake_judge(_script), "ask a b", is_final_turn=False)
+    with pytest.raises(RubricError, match="simulated user's call failed"):
+        state.user_reply_failed()
