@@ -21,6 +21,7 @@ import contextlib
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from askrl.cpu.generation import GenerationRequest, GenerationResult, TokenLimits, generate_batch, parse_request
 from askrl.errors import ConfigError, RolloutError
+
+
+class ShuttingDown(RuntimeError):
+    """A request that arrived, or was still generating, when SIGTERM came (answered 503)."""
 
 
 class HFServerOptions(BaseModel):
@@ -117,6 +122,8 @@ class Engine:
         self.pad_id = int(pad if pad is not None else self.eos_ids[0] if self.eos_ids else 0)
         self._pending: list[_Job] = []
         self._wake = asyncio.Event()
+        self.stopping = threading.Event()
+        """Set on SIGTERM: the running ``generate`` stops at its next token, waiting requests fail at once."""
         self.batches = 0
 
     def prompt_ids(self, messages: list[ChatMessage]) -> list[int]:
@@ -134,10 +141,17 @@ class Engine:
         return parse_request(prompt, params, limits=limits, eos_token_ids=self.eos_ids)
 
     async def generate(self, request: GenerationRequest, seed: int | None) -> GenerationResult:
+        if self.stopping.is_set():
+            raise ShuttingDown("the server is shutting down")
         future: asyncio.Future[GenerationResult] = asyncio.get_running_loop().create_future()
         self._pending.append(_Job(request, seed, future))
         self._wake.set()
         return await future
+
+    def stop(self) -> None:
+        """Stop generating (SIGTERM): without this, a shutdown waits for every batch to reach ``max_tokens``."""
+        self.stopping.set()
+        self._wake.set()
 
     async def run_batches(self) -> None:
         """Forever: wait for work, collect for ``batch_wait_ms``, run each compatible group as one batch."""
@@ -146,6 +160,10 @@ class Engine:
             await asyncio.sleep(self.options.batch_wait_ms / 1000)
             jobs, self._pending = self._pending, []
             self._wake.clear()
+            if self.stopping.is_set():
+                for job in jobs:
+                    job.future.set_exception(ShuttingDown("the server is shutting down"))
+                continue
             groups: dict[tuple[Any, int | None], list[_Job]] = {}
             for job in jobs:
                 groups.setdefault((job.request.settings, job.seed), []).append(job)
@@ -167,7 +185,8 @@ class Engine:
         if seed is not None:
             torch.manual_seed(seed)
         self.batches += 1
-        return generate_batch(self.model, requests, pad_token_id=self.pad_id, logprobs_mode="raw_logprobs")
+        return generate_batch(self.model, requests, pad_token_id=self.pad_id, logprobs_mode="raw_logprobs",
+                              abort=self.stopping)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
@@ -213,8 +232,12 @@ def create_app(engine: Engine) -> FastAPI:
             return _error(400, str(err))
         try:
             results = await asyncio.gather(*(engine.generate(gen, req.seed) for _ in range(req.n)))
+        except ShuttingDown as err:
+            return _error(503, str(err), "server_error")
         except Exception as err:  # noqa: BLE001  (a generation failure is this request's 500)
             return _error(500, f"generation failed: {type(err).__name__}: {err}", "server_error")
+        if any(result.finish_reason == "abort" for result in results):  # cut short by SIGTERM: not a real reply
+            return _error(503, "the server is shutting down", "server_error")
         stops = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
         choices, completion_tokens = [], 0
         for index, result in enumerate(results):
@@ -250,10 +273,15 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve(server: _Server, sock: socket.socket, url: str) -> None:
+async def _serve(server: _Server, engine: Engine, sock: socket.socket, url: str) -> None:
     loop = asyncio.get_running_loop()
+
+    def shut_down() -> None:
+        engine.stop()
+        server.should_exit = True
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        loop.add_signal_handler(sig, shut_down)
     print(url, flush=True)  # after the handlers: a SIGTERM right after the URL still stops cleanly
     await server.serve(sockets=[sock])
 
@@ -265,4 +293,4 @@ def serve(options: HFServerOptions) -> None:
     host, port = sock.getsockname()[:2]
     print(f"serve: {options.path} as {options.served_name!r} (transformers, {engine.model.device})", file=sys.stderr)
     config = uvicorn.Config(create_app(engine), log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    asyncio.run(_serve(_Server(config), sock, f"http://{host}:{port}/v1"))
+    asyncio.run(_serve(_Server(config), engine, sock, f"http://{host}:{port}/v1"))
