@@ -34,11 +34,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """The ``model`` subcommand of ``python -m askrl.serve``."""
     p = sub.add_parser("model", help="serve a HF model folder with the OpenAI chat API",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--path", required=True, type=Path, help="HF model folder (config.json, weights, tokenizer)")
+    p.add_argument("--path", required=True, type=Path, default=argparse.SUPPRESS,
+                   help="HF model folder (config.json, weights, tokenizer)")
     p.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
     p.add_argument("--served-name", default="default", help="the model name clients send")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0: every interface)")
+    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto",
+                   help="auto: vLLM where it is installed, else hf (transformers)")
     p.add_argument("--max-model-len", type=int, help="context length; None: the model's")
     p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs one server shards the model over")
     p.add_argument("--max-batch-size", type=int, default=16, help="hf: rows per generate call")

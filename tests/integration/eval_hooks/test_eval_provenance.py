@@ -106,3 +106,29 @@ def test_a_judge_killed_mid_run_exits_3_with_counts_and_a_rerun_resumes(judge_se
                                               f"0), {ITEMS} valid"  # fmt: skip
     assert json.loads((out / "run_stats.json").read_text())["samples_run"] == failed  # only the failed ones again
     assert json.loads((out / "summary.json").read_text())["config"]["status"] == "ok"
+
+
+def test_checkpoint_evaluation_records_a_degraded_run_in_the_history(judge_server_factory, tmp_path: Path):
+    """Training-time evaluation: the evaluator's exit 3 becomes ``status: degraded`` with the valid samples'
+    metrics and the counts, not a failed evaluation and not an ok one."""
+    from eval_hooks.checkpoint_eval import EvalPlan, run_evaluator
+    from eval_hooks.config import SuiteSettings
+    from eval_hooks.eval_worker import EvalJob, EvalWorker
+    from eval_hooks.history import EvalHistory
+
+    candidate = judge_server_factory()
+    judge = judge_server_factory(error_rate=1.0)  # every judge call fails
+    plan = EvalPlan(run_dir=tmp_path / "run", suites=[SuiteSettings(name="askmind", limit=3)],
+                    judge_args=["--judge-url", judge.base_url, "--judge-model", "scripted", "--judge-timeout-s", "1"],
+                    data_dir=str(demo_data(tmp_path / "data")))  # fmt: skip
+    history = EvalHistory(plan.run_dir)
+    worker = EvalWorker(lambda job, stop: run_evaluator(plan, step=job.step, model_url=candidate.base_url,
+                                                        model_name="scripted", stop=stop),
+                        history, backend="serve", max_pending=1)  # fmt: skip
+    worker.submit(EvalJob(step=2, checkpoint_dir=plan.run_dir / "global_step_2"))
+    assert worker.wait(timeout_s=120)
+    worker.stop()
+    [record] = history.records()
+    assert record.status == "degraded", record.error
+    assert record.suites["askmind"]["judge_failed"] == 3.0 and record.suites["askmind"]["n"] == 0.0
+    assert record.error.startswith("3 of 3 samples failed (judge_failed 3, candidate_failed 0), 0 valid")
