@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from eval_hooks import metrics
+from eval_hooks.metrics import COUNT_KEYS
 from eval_hooks.run_config import CONFIG_KEY, header_lines
 from eval_hooks.suites import Suite
-
-COUNT_KEYS = ("n", "judge_failed", "candidate_failed")
 
 
 def suite_summary(suite: Suite, records: list[dict[str, Any]]) -> dict[str, Any]:

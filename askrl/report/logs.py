@@ -12,19 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from askrl.errors import AskrlError
+from eval_hooks.metrics import is_count_key
 
 METRICS_FILE = "metrics.jsonl"
 EVAL_HISTORY = Path("eval") / "history.jsonl"
-
-#: Per-suite keys that are counts or timings of the evaluation itself, not curves worth plotting.
-EVAL_COUNT_KEYS = frozenset({"n", "judge_failed", "candidate_failed", "wall_s"})
-
-
-def is_count_key(key: str) -> bool:
-    """``n``, ``clear_n``, ``ask_mind_gpqade/n``, ``judge_failed``, ``wall_s``: bookkeeping, not a metric."""
-    leaf = key.rsplit("/", 1)[-1]
-    return leaf in EVAL_COUNT_KEYS or leaf.endswith("_n")
-
 
 class ReportError(AskrlError):
     """The run dir has nothing to report."""

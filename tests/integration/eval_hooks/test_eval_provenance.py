@@ -132,3 +132,33 @@ def test_checkpoint_evaluation_records_a_degraded_run_in_the_history(judge_serve
     assert record.status == "degraded", record.error
     assert record.suites["askmind"]["judge_failed"] == 3.0 and record.suites["askmind"]["n"] == 0.0
     assert record.error.startswith("3 of 3 samples failed (judge_failed 3, candidate_failed 0), 0 valid")
+
+
+async def test_compare_shows_the_settings_diff_first_then_metrics_in_paper_order_with_deltas(judge_server_factory,
+                                                                                              tmp_path: Path):
+    from eval_hooks.compare import compare, main
+    from eval_hooks.engine import EvalSpec, evaluate
+
+    candidate = judge_server_factory()
+    data = demo_data(tmp_path / "data")
+    base = EvalSpec(suites=["askmind"], model_url=candidate.base_url, model_name="scripted", judge="lexical",
+                    data_dir=data, limit=4, out=tmp_path / "base", progress=False)  # fmt: skip
+    first = await evaluate(base)
+    second = await evaluate(base.model_copy(update={"limit": 6, "guidance": "weak", "out": tmp_path / "weak"}))
+    text = compare([tmp_path / "base", tmp_path / "weak"])
+    lines = text.splitlines()
+    assert lines[0] == "## Settings that differ"
+    assert "| protocol.guidance | none | weak |" in lines and "| suites.askmind.limit | 4 | 6 |" in lines
+    assert not [line for line in lines if line.startswith(("| started_at", "| wall_s", "| samples", "| status"))]
+    table = lines[lines.index("## askmind"):]
+    rows = [line.split(" | ")[0].removeprefix("| ") for line in table[4:] if line.startswith("| ")]
+    assert rows[:6] == ["acc", "cov", "unq", "ask_rate", "premature_rate", "composite"]
+    assert rows[-4:] == ["n", "judge_failed", "candidate_failed", "redundant_question_events"]  # counts last
+    assert "| n | 4 | 6 (+2) |" in table  # integers, with an integer delta
+    delta = second["askmind"]["unq"] - first["askmind"]["unq"]
+    assert f"| unq | {first['askmind']['unq']:.3f} | {second['askmind']['unq']:.3f} ({delta:+.3f}) |" in table
+
+    data_json = json.loads(compare([tmp_path / "base", tmp_path / "weak"], fmt="json"))
+    assert data_json["settings"]["protocol.guidance"] == ["none", "weak"]
+    assert data_json["suites"]["askmind"]["n"] == {"values": [4, 6], "deltas": [None, 2]}
+    assert main([str(tmp_path / "base"), str(tmp_path / "missing")]) == 2
