@@ -43,6 +43,11 @@ def is_count_key(key: str) -> bool:
     return leaf in COUNT_KEYS or leaf in _OTHER_COUNTS or leaf.endswith("_n") or key.startswith("graded_by/")
 
 
+def is_rate(key: str) -> bool:
+    """Whether a suite metric is a share in [0, 1]: everything but counts, timings and questions per dialogue."""
+    return not is_count_key(key) and key.rsplit("/", 1)[-1] != "questions_per_dialogue"
+
+
 def metric_order(keys: Iterable[str]) -> list[str]:
     """``keys`` in the paper's order: headline metrics, then other metrics by name, then counts."""
     keys = list(dict.fromkeys(keys))
