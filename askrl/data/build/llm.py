@@ -106,6 +106,7 @@ class BuildLLM:
         *,
         prompt_version: str = "v1",
         policy_max_tokens: int = 4096,
+        generate_max_tokens: int = GENERATE_MAX_TOKENS,
     ) -> None:
         self.prompt_version = prompt_version
         self.prompt_hashes = prompt_hashes(prompt_version)  # validates every template before any call
@@ -113,6 +114,7 @@ class BuildLLM:
         self.policy = JudgeClient(policy) if policy is not None else None
         self.judge = LLMJudge(self.client)
         self.policy_max_tokens = policy_max_tokens
+        self.generate_max_tokens = generate_max_tokens
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -136,7 +138,7 @@ class BuildLLM:
             self._messages(f"generate_{task}", ori_question=qa.ori_question, expected_answer=qa.expected_answer),
             schema,
             temperature=GENERATE_TEMPERATURE,
-            max_tokens=GENERATE_MAX_TOKENS,
+            max_tokens=self.generate_max_tokens,
         )  # type: ignore[return-value]
 
     async def solve(self, question: str) -> JudgeResult[BuildAnswer]:

@@ -291,15 +291,28 @@ def test_build_from_shared_math500(server: ScriptedServer, tmp_path: Path, share
     assert load_records(tmp_path / "out" / "records.jsonl").kind == "askmind"
 
 
-def test_an_llm_that_is_gone_stops_the_build_with_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_llm_endpoint_that_is_down_stops_the_build_in_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The endpoint check before the first item (as train and eval do): exit 2 naming the URL, instead of waiting out
+    the 900 s call deadline with a breaker warning every few seconds."""
     import socket
+    import time
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    started = time.monotonic()
     code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
-                      "--llm-url", f"http://127.0.0.1:{port}/v1", "--call-timeout-s", "1", "--no-progress"])  # fmt: skip
-    assert code == 1
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert "unavailable" in report["stopped"] and report["run"]["kept"] == 0
-    assert lines(tmp_path / "out" / "records.jsonl") == []
+                      "--llm-url", f"http://127.0.0.1:{port}/v1", "--no-progress"])  # fmt: skip
+    assert code == 2 and time.monotonic() - started < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"LLM endpoint http://127.0.0.1:{port}/v1: no answer from http://127.0.0.1:{port}/v1/models "
+                   "(ConnectError); start it or fix --llm-url / --policy-url"]  # fmt: skip
+    assert not (tmp_path / "out").exists()  # nothing started
+
+
+def test_an_endpoint_serving_another_model_is_refused_before_any_item(server: ScriptedServer, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
+                      "--llm-url", server.base_url, "--llm-model", "qwen", "--no-progress"])  # fmt: skip
+    assert code == 2 and server.requests() == []
+    assert "serves ['scripted', 'default'], not 'qwen'" in capsys.readouterr().err
