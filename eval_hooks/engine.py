@@ -244,16 +244,19 @@ async def evaluate(spec: EvalSpec) -> dict[str, dict[str, Any]]:
         await judge.aclose()
     summaries: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, dict[str, int]]] = {}
+    data: dict[str, dict[str, Any]] = {}
     for suite in suites:
         stored = stores[suite.name].records()
         records = [stored[x.sample_id] for x in samples[suite.name] if x.sample_id in stored]
         summaries[suite.name] = suite_summary(suite, records)
+        data[suite.name] = {"data": prints[suite.name]["data"],
+                            "files": [str(p) for p in data_files(suite, spec.data_dir)],
+                            "sources": sorted({str(r["source"]) for r in records if r.get("source")})}  # fmt: skip
         if suite.family == "calibration":
             tables[suite.name] = metrics.calibration_table(records)
     title = f"{spec.model_name} ({root or spec.model_url}), judge {spec.judge}" + (", strict" if spec.strict else "")
-    config = run_config(spec, suites, judge, roots, summaries, {s.name: len(samples[s.name]) for s in suites},
-                        {name: fp["data"] for name, fp in prints.items()}, started_at=started_at,
-                        wall_s=time.monotonic() - start)  # fmt: skip
+    config = run_config(spec, suites, judge, roots, summaries, {s.name: len(samples[s.name]) for s in suites}, data,
+                        started_at=started_at, wall_s=time.monotonic() - start)  # fmt: skip
     write_summary(spec.out, suites, summaries, tables, title, config)
     stats = {"wall_s": time.monotonic() - start, "samples_run": len(pending), "samples_total": total,
              "candidate_calls": candidate.calls, "candidate_failures": candidate.failures, "judge": judge_metrics}  # fmt: skip

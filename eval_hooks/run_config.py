@@ -68,17 +68,18 @@ def _totals(suites: dict[str, dict[str, Any]], max_failed_frac: float) -> tuple[
 
 def run_config(
     spec: EvalSpec, suites: list[Suite], judge: EvalJudge, roots: dict[str, str | None],
-    summaries: dict[str, dict[str, Any]], totals: dict[str, int], data: dict[str, dict[str, str]], *,
+    summaries: dict[str, dict[str, Any]], totals: dict[str, int], data: dict[str, dict[str, Any]], *,
     started_at: datetime, wall_s: float,
 ) -> dict[str, Any]:
     """The ``config`` block of one evaluator invocation (see the module docstring).
 
     ``roots`` maps each endpoint URL to the ``root`` its ``/v1/models`` reported, ``totals`` each suite to its
-    planned samples (items x attempts; calibration items x 3), ``data`` each suite to its data-file hashes.
+    planned samples (items x attempts; calibration items x 3), ``data`` each suite to what it read: ``data``
+    (file name -> hash), ``files`` (paths) and ``sources`` (the records' ``source`` values: ``askrl_demo_*`` for
+    generated demo records).
     """
-    per_suite = {s.name: {"limit": spec.limit, "data": data[s.name], "samples": suite_samples(summaries[s.name],
-                                                                                            totals[s.name])}
-                 for s in suites}  # fmt: skip
+    per_suite = {s.name: {"limit": spec.limit, **data[s.name],
+                          "samples": suite_samples(summaries[s.name], totals[s.name])} for s in suites}  # fmt: skip
     samples, status = _totals(per_suite, spec.max_failed_frac)
     return {
         "status": status,
