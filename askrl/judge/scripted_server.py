@@ -154,9 +154,7 @@ def create_app(options: ServerOptions) -> FastAPI:
 
     @app.get("/v1/models")
     async def models() -> Response:
-        # "default" too: askrl's served name everywhere (``--llm-model``'s default); chat accepts any name anyway
-        cards = [{"id": name, "object": "model", "owned_by": "askrl"} for name in ("scripted", "default")]
-        return _json({"object": "list", "data": cards})
+        return _json({"object": "list", "data": [{"id": "scripted", "object": "model", "owned_by": "askrl"}]})
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:

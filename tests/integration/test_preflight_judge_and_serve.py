@@ -31,7 +31,7 @@ def test_preflight_names_wrong_model_dead_endpoint_and_missing_key(judge_server,
         ],
         timeout_s=2.0,
     )
-    assert problems[0] == f"judge endpoint {judge_server.base_url}: serves ['scripted', 'default'], not 'qwen3-judge'; fix the endpoint's model name"
+    assert problems[0] == f"judge endpoint {judge_server.base_url}: serves ['scripted'], not 'qwen3-judge'; fix the endpoint's model name"
     assert problems[1].startswith("judge endpoint http://127.0.0.1:9/v1: no answer from http://127.0.0.1:9/v1/models")
     assert problems[2] == f"judge endpoint {judge_server.base_url}: environment variable ASKRL_TEST_KEY (its API key) is not set"
 

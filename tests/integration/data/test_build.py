@@ -37,7 +37,7 @@ MAYA = {"id": "maya", "ori_question": "Maya buys 4 notebooks that cost 3 dollars
 def build(server: ScriptedServer, out: Path, input_path: Path | str, **options: Any) -> dict[str, Any]:
     spec = BuildSpec(
         task=options.pop("task", "askmind"), input=str(input_path), out=out, llm_urls=(server.base_url,),
-        retry=FAST_RETRY, progress=False, **options,
+        llm_model="scripted", retry=FAST_RETRY, progress=False, **options,
     )  # fmt: skip
     return asyncio.run(run_build(spec))
 
@@ -182,7 +182,7 @@ def test_bad_input_stops_before_any_llm_call(
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps(MAYA) + "\n" + json.dumps({"problem": "x", "expected_answer": 3}) + "\n{oops\n")
     code = data_main(["build", "--task", "askmind", "--input", str(qa), "--out", str(tmp_path / "out"),
-                      "--llm-url", server.base_url, "--map", "question=problem", "--no-progress"])  # fmt: skip
+                      "--llm-url", server.base_url, "--llm-model", "scripted", "--map", "question=problem", "--no-progress"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
     assert f"{qa}:1: field 'problem (mapped to ori_question)': missing" in err
@@ -210,7 +210,7 @@ def test_failed_items_are_retried_by_a_rerun(
 def test_another_build_in_the_same_folder_is_refused(server: ScriptedServer, tmp_path: Path) -> None:
     build(server, tmp_path / "out", DEMO, limit=2)
     code = data_main(["build", "--task", "overconfidence", "--input", str(DEMO), "--out", str(tmp_path / "out"),
-                      "--llm-url", server.base_url, "--no-progress"])  # fmt: skip
+                      "--llm-url", server.base_url, "--llm-model", "scripted", "--no-progress"])  # fmt: skip
     assert code == 2
 
 
@@ -315,4 +315,4 @@ def test_an_endpoint_serving_another_model_is_refused_before_any_item(server: Sc
     code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
                       "--llm-url", server.base_url, "--llm-model", "qwen", "--no-progress"])  # fmt: skip
     assert code == 2 and server.requests() == []
-    assert "serves ['scripted', 'default'], not 'qwen'" in capsys.readouterr().err
+    assert "serves ['scripted'], not 'qwen'" in capsys.readouterr().err

@@ -29,7 +29,7 @@ def _lines(path: Path) -> list[dict]:
 
 def _command(server: ScriptedServer, out: Path) -> list[str]:
     return [sys.executable, "-m", "askrl.data", "build", "--task", "askmind", "--input", str(DEMO), "--out", str(out),
-            "--llm-url", server.base_url, "--concurrency", "4", "--no-progress"]  # fmt: skip
+            "--llm-url", server.base_url, "--llm-model", "scripted", "--concurrency", "4", "--no-progress"]  # fmt: skip
 
 
 def test_sigterm_records_the_items_in_flight_and_a_rerun_builds_them(
@@ -74,7 +74,7 @@ def test_failed_items_past_max_failed_frac_exit_3(judge_server_factory: Callable
     # the first generation comes back as HTTP 500 on all 4 attempts: one of ten items fails (10 %)
     server.script([{"status": 500}] * 4)
     got = data_main(["build", "--task", "askmind", "--input", str(qa), "--out", str(tmp_path / "out"), "--llm-url",
-                     server.base_url, "--concurrency", "1", "--max-failed-frac", frac, "--no-progress"])  # fmt: skip
+                     server.base_url, "--llm-model", "scripted", "--concurrency", "1", "--max-failed-frac", frac, "--no-progress"])  # fmt: skip
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert got == code, last
     assert last.startswith("build: 1 of 10 item(s) failed (generate:http_error 1), 9 kept, 0 rejected"), last
@@ -85,7 +85,7 @@ def test_max_tokens_reaches_the_generation_and_the_bar_shows_items_in_flight(
     server: ScriptedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"), "--llm-url",
-                      server.base_url, "--limit", "3", "--max-tokens", "256"]) == 0  # fmt: skip
+                      server.base_url, "--llm-model", "scripted", "--limit", "3", "--max-tokens", "256"]) == 0  # fmt: skip
     generated = [r for r in server.requests() if "<build_step>generate_askmind" in r["messages"][0]["content"]]
     assert len(generated) == 3 and {r["max_tokens"] for r in generated} == {256}
     assert "in_flight=" in capsys.readouterr().err
