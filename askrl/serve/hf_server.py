@@ -161,7 +161,7 @@ class Engine:
             jobs, self._pending = self._pending, []
             self._wake.clear()
             if self.stopping.is_set():
-                for job in jobs:
+                for job in (j for j in jobs if not j.future.done()):
                     job.future.set_exception(ShuttingDown("the server is shutting down"))
                 continue
             groups: dict[tuple[Any, int | None], list[_Job]] = {}

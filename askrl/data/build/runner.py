@@ -161,7 +161,7 @@ class _Committer:
     def show_in_flight(self, count: int) -> None:
         """The items being built right now, in the bar (a slow model otherwise shows 0 % for minutes)."""
         self.in_flight = count
-        self._postfix(refresh=True)
+        self._postfix(refresh=self.bar is not None and self.bar.n == 0)  # later updates redraw it anyway
 
     def _postfix(self, *, refresh: bool) -> None:
         if self.bar is not None:
