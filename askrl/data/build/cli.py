@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--policy-url", default=None, help="policy base URL(s) for pass rates (default: --llm-url)")
     p.add_argument("--policy-model", default=None, help="policy model name (default: --llm-model)")
     p.add_argument("--policy-max-tokens", type=int, default=4096)
-    p.add_argument("--max-tokens", type=int, default=4096, help="reply budget of the generation step")
+    p.add_argument("--max-tokens", type=int, default=4096, help="reply budget of the generation, and a cap on every other step's (verify, solve, trajectory turns)")
     p.add_argument("--max-failed-frac", type=float, default=0.05,
                    help="exit 3 when more than this share of the run's items failed (default 0.05)")
     p.add_argument("--balance", action="store_true", help="keep an even spread across pass-rate buckets")

@@ -87,7 +87,7 @@ class BuildSpec:
     request_timeout_s: float = 300.0
     call_timeout_s: float = 900.0
     policy_max_tokens: int = 4096
-    max_tokens: int = GENERATE_MAX_TOKENS  # the generation step's reply budget (a small model needs less)
+    max_tokens: int = GENERATE_MAX_TOKENS  # the generation's reply budget and a cap on every other step's
     max_failed_frac: float = 0.05  # failed items above this share of the run's items: the CLI exits 3
     retry: RetryConfig | None = None  # the judge client's defaults when None (tests shorten the backoff)
     breaker: BreakerConfig | None = None
@@ -326,10 +326,11 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
         call_timeout_s=spec.call_timeout_s,
         retry=spec.retry,
         breaker=spec.breaker,
+        max_tokens=spec.max_tokens,
     )
     llm = BuildLLM(
         generator_cfg, policy_cfg, prompt_version=spec.prompt_version, policy_max_tokens=spec.policy_max_tokens,
-        generate_max_tokens=spec.max_tokens,
+        max_tokens=spec.max_tokens,
     )
     try:
         store.check_resumable(spec.out, spec.meta(llm.prompt_hashes, llm.judge.prompt_hashes))

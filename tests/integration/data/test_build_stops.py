@@ -88,6 +88,7 @@ def test_max_tokens_reaches_the_generation_and_the_bar_shows_items_in_flight(
                       server.base_url, "--llm-model", "scripted", "--limit", "3", "--max-tokens", "256"]) == 0  # fmt: skip
     generated = [r for r in server.requests() if "<build_step>generate_askmind" in r["messages"][0]["content"]]
     assert len(generated) == 3 and {r["max_tokens"] for r in generated} == {256}
+    assert max(r["max_tokens"] for r in server.requests()) == 256  # verify and solve calls capped too
     assert "in_flight=" in capsys.readouterr().err
 
 
