@@ -39,6 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from askrl.cpu.generation import GenerationRequest, GenerationResult, TokenLimits, generate_batch, parse_request
 from askrl.errors import ConfigError, RolloutError
 
+_DISCONNECT_POLL_S = 0.5
+
 
 class ShuttingDown(RuntimeError):
     """A request that arrived, or was still generating, when SIGTERM came (answered 503)."""
@@ -124,6 +126,7 @@ class Engine:
         self._wake = asyncio.Event()
         self.stopping = threading.Event()
         """Set on SIGTERM: the running ``generate`` stops at its next token, waiting requests fail at once."""
+        self._batch_abort = threading.Event()  # the running batch's: SIGTERM, or every client of it went away
         self.batches = 0
 
     def prompt_ids(self, messages: list[ChatMessage]) -> list[int]:
@@ -151,6 +154,7 @@ class Engine:
     def stop(self) -> None:
         """Stop generating (SIGTERM): without this, a shutdown waits for every batch to reach ``max_tokens``."""
         self.stopping.set()
+        self._batch_abort.set()
         self._wake.set()
 
     async def run_batches(self) -> None:
@@ -169,7 +173,11 @@ class Engine:
                 groups.setdefault((job.request.settings, job.seed), []).append(job)
             for (_, seed), group in groups.items():
                 for start in range(0, len(group), self.options.max_batch_size):
-                    chunk = group[start : start + self.options.max_batch_size]
+                    # requests whose client went away (their future cancelled) are not generated
+                    chunk = [j for j in group[start : start + self.options.max_batch_size] if not j.future.done()]
+                    if not chunk:
+                        continue
+                    self._watch(chunk)
                     try:
                         results = await asyncio.to_thread(self._generate, [j.request for j in chunk], seed)
                     except Exception as err:  # a failed batch fails its requests, never the server
@@ -181,12 +189,25 @@ class Engine:
                         if not job.future.done():
                             job.future.set_result(result)
 
+    def _watch(self, chunk: list[_Job]) -> None:
+        """A fresh abort event for the next batch, set when every request of it is abandoned (or on SIGTERM)."""
+        abort = self._batch_abort = threading.Event()
+        if self.stopping.is_set():
+            abort.set()
+
+        def abandoned(_: asyncio.Future[GenerationResult]) -> None:
+            if all(job.future.cancelled() for job in chunk):
+                abort.set()
+
+        for job in chunk:
+            job.future.add_done_callback(abandoned)
+
     def _generate(self, requests: list[GenerationRequest], seed: int | None) -> list[GenerationResult]:
         if seed is not None:
             torch.manual_seed(seed)
         self.batches += 1
         return generate_batch(self.model, requests, pad_token_id=self.pad_id, logprobs_mode="raw_logprobs",
-                              abort=self.stopping)
+                              abort=self._batch_abort)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
@@ -230,8 +251,13 @@ def create_app(engine: Engine) -> FastAPI:
             gen = engine.parse(prompt, req)
         except (RolloutError, ValueError) as err:
             return _error(400, str(err))
+        work = asyncio.ensure_future(asyncio.gather(*(engine.generate(gen, req.seed) for _ in range(req.n))))
+        while not (await asyncio.wait({work}, timeout=_DISCONNECT_POLL_S))[0]:
+            if await request.is_disconnected():  # nobody waits for this reply: stop generating it
+                work.cancel()
+                return _error(499, "the client closed the connection")
         try:
-            results = await asyncio.gather(*(engine.generate(gen, req.seed) for _ in range(req.n)))
+            results = work.result()
         except ShuttingDown as err:
             return _error(503, str(err), "server_error")
         except Exception as err:  # noqa: BLE001  (a generation failure is this request's 500)

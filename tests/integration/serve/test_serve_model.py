@@ -123,3 +123,27 @@ def test_help_shows_the_defaults(capsys):
                   "--max-batch-size MAX_BATCH_SIZE hf: rows per generate call (default: 16)",
                   "--default-max-tokens DEFAULT_MAX_TOKENS hf: max_tokens of a request that sets none (default: 512)"):
         assert shown in text
+
+
+def test_a_client_that_goes_away_stops_its_generation(tiny_model):
+    """A killed client's request is not generated to the end: the next request is answered in seconds."""
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "askrl.serve", "model", "--path", str(tiny_model), "--port", "0",
+           "--served-name", "tiny", "--backend", "hf", "--threads", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        long = {"model": "tiny", "messages": [{"role": "user", "content": "Say something."}], "temperature": 0,
+                "max_tokens": 3000}  # fmt: skip
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(f"{url}/chat/completions", json=long, timeout=1.5)  # the client gives up after 1.5 s
+        started = time.monotonic()
+        reply = httpx.post(f"{url}/chat/completions", json={**long, "max_tokens": 4}, timeout=60)
+        assert reply.status_code == 200
+        assert time.monotonic() - started < 5.0  # not queued behind the abandoned ~15 s generation
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
