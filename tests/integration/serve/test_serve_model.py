@@ -72,21 +72,29 @@ def test_sigterm_stops_cleanly(served):
     assert proc.wait(timeout=30) == 0
 
 
+LONG_GREEDY = {"model": "tiny", "messages": [{"role": "user", "content": "Say something."}], "temperature": 0,
+               "max_tokens": 3000}  # ~15 s of greedy tokens on one thread: the tiny model never emits EOS greedily
+
+
+def _one_thread_server(tiny_model: Path) -> tuple[subprocess.Popen[str], str]:
+    """A transformers server on one thread (so a long generation stays long), and its /v1 URL."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "askrl.serve", "model", "--path", str(tiny_model), "--port", "0",
+           "--served-name", "tiny", "--backend", "hf", "--threads", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
 def test_sigterm_mid_generation_stops_within_5_s(tiny_model):
     """Requests in flight, each a greedy 3,000-token generation (~15 s on one thread: the tiny model never emits
     EOS greedily): SIGTERM stops the server within 5 s, and the requests get a 503 instead of a cut-short reply."""
     import threading
     import time
 
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "askrl.serve", "model", "--path", str(tiny_model), "--port", "0",
-           "--served-name", "tiny", "--backend", "hf", "--threads", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, url = _one_thread_server(tiny_model)
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        body = {"model": "tiny", "messages": [{"role": "user", "content": "Say something."}], "temperature": 0,
-                "max_tokens": 3000}  # fmt: skip
+        body = LONG_GREEDY
         statuses: list[int | str] = []
 
         def ask() -> None:
@@ -130,15 +138,9 @@ def test_a_client_that_goes_away_stops_its_generation(tiny_model):
     import threading
     import time
 
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "askrl.serve", "model", "--path", str(tiny_model), "--port", "0",
-           "--served-name", "tiny", "--backend", "hf", "--threads", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, url = _one_thread_server(tiny_model)
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        long = {"model": "tiny", "messages": [{"role": "user", "content": "Say something."}], "temperature": 0,
-                "max_tokens": 3000}  # fmt: skip
+        long = LONG_GREEDY
         outcomes: list[str] = []
 
         def give_up() -> None:  # a client that stops waiting after 1.5 s and closes its connection
