@@ -37,7 +37,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from eval_hooks.config import EvalSettings
-from eval_hooks.history import EvalHistory, EvalRecord
+from eval_hooks.history import DegradedEvaluation, EvalHistory, EvalRecord
 from eval_hooks.provenance import ProvenanceCallback
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def eval_metrics(record: EvalRecord) -> dict[str, float]:
     if record.status == "failed":
         metrics["eval/failed"] = 1.0
         return metrics
+    if record.status == "degraded":  # the valid samples' metrics, flagged: too many samples failed
+        metrics["eval/degraded"] = 1.0
     for suite, values in record.suites.items():
         metrics.update({f"eval/{suite}/{name}": float(v) for name, v in values.items()})
     metrics["eval/wall_s"] = float(record.wall_s)
@@ -203,6 +205,11 @@ class CheckpointEvalCallback(ProvenanceCallback):
             with rollout_endpoint(trainer) as (url, name):
                 suites = run_evaluator(self._plan(), step=step, model_url=url, model_name=name, stop=threading.Event(),
                                        time_each_suite=True)
+        except DegradedEvaluation as err:  # too many failed samples: the valid ones' metrics, marked degraded
+            wall_s = time.monotonic() - started
+            logger.warning("evaluation of step %d degraded after %.0fs: %s", step, wall_s, err)
+            return EvalRecord(global_step=step, status="degraded", backend="rollout", wall_s=wall_s,
+                              suites=err.suites, error=str(err))
         except Exception as err:  # logged and recorded; training goes on
             wall_s = time.monotonic() - started
             logger.warning("evaluation of step %d failed after %.0fs; training goes on: %s: %s", step, wall_s,

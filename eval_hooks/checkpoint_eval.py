@@ -17,7 +17,6 @@ interrupted evaluation cheap to redo after a restart.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -36,8 +35,10 @@ import httpx
 
 from eval_hooks.config import EvalSettings, SuiteSettings, judge_cli_args, suite_groups
 from eval_hooks.eval_worker import EvalJob
-from eval_hooks.history import numeric_suites, step_dir
+from eval_hooks.history import DegradedEvaluation, numeric_suites, step_dir
 from eval_hooks.merge import merged_dir
+from eval_hooks.run_config import DEGRADED_EXIT, failed_line, merge_configs
+from eval_hooks.summary import load_summary, write_summary_json
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +130,9 @@ def _tail(log: Path, chars: int = 1500) -> str:
 
 
 def run_child(cmd: list[str], *, log: Path, deadline: float, stop: threading.Event, what: str,
-              env: Mapping[str, str] | None = None) -> None:
-    """Run ``cmd`` (own process group, output to ``log``) until it exits; raise on failure, deadline or stop."""
+              env: Mapping[str, str] | None = None, ok_codes: tuple[int, ...] = (0,)) -> int:
+    """Run ``cmd`` (own process group, output to ``log``) until it exits; return its exit code if in ``ok_codes``,
+    else raise (as on the deadline or ``stop``)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=dict(env or os.environ),
@@ -144,8 +146,9 @@ def run_child(cmd: list[str], *, log: Path, deadline: float, stop: threading.Eve
                 time.sleep(_POLL_S)
         finally:
             _kill_group(proc)
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         raise EvalStepError(f"{what} exited with code {proc.returncode}; {log} ends:\n{_tail(log)}")
+    return proc.returncode
 
 
 def run_evaluator(plan: EvalPlan, *, step: int, model_url: str, model_name: str | None, stop: threading.Event,
@@ -154,7 +157,9 @@ def run_evaluator(plan: EvalPlan, *, step: int, model_url: str, model_name: str 
 
     Suites with different ``limit`` run as separate evaluator invocations over the same folder (``--limit`` is per
     invocation); with ``time_each_suite`` every suite runs on its own and gets a ``wall_s`` metric (the ``rollout``
-    backend, where training waits for it). Several invocations' summaries are combined into one ``summary.json``.
+    backend, where training waits for it). Several invocations' summaries are combined into one ``summary.json``
+    (their ``config`` blocks merged). When more samples failed than the evaluator tolerates (its exit code 3),
+    raises :class:`DegradedEvaluation` carrying the summary of the valid samples.
     """
     out = step_dir(plan.run_dir, step)
     out.mkdir(parents=True, exist_ok=True)
@@ -163,23 +168,29 @@ def run_evaluator(plan: EvalPlan, *, step: int, model_url: str, model_name: str 
     if time_each_suite:
         groups = [([name], limit) for names, limit in groups for name in names]
     combined: dict[str, Any] = {}
+    configs: list[dict[str, Any]] = []
     walls: dict[str, float] = {}
     for names, limit in groups:
         cmd = evaluator_command(plan, suites=names, limit=limit, model_url=model_url, model_name=model_name, out=out)
         started = time.monotonic()
-        run_child(cmd, log=out / "evaluator.log", deadline=deadline, stop=stop, what=f"evaluator ({','.join(names)})")
-        summary = json.loads((out / "summary.json").read_text())
+        run_child(cmd, log=out / "evaluator.log", deadline=deadline, stop=stop, what=f"evaluator ({','.join(names)})",
+                  ok_codes=(0, DEGRADED_EXIT))  # fmt: skip
+        summary, config = load_summary(out)
         missing = [name for name in names if name not in summary]
-        if missing:
-            raise EvalStepError(f"evaluator wrote no summary for suites {missing} in {out / 'summary.json'}")
+        if missing or config is None:
+            raise EvalStepError(f"evaluator wrote no summary for suites {missing or names} in {out / 'summary.json'}")
         combined.update({name: summary[name] for name in names})
+        configs.append(config)
         if time_each_suite:
             walls[names[0]] = time.monotonic() - started
+    config = merge_configs(configs)
     if len(groups) > 1:
-        (out / "summary.json").write_text(json.dumps(combined, indent=2) + "\n")
+        write_summary_json(out, combined, config)
     suites = numeric_suites(combined)
     for name, wall_s in walls.items():
         suites[name]["wall_s"] = wall_s
+    if config["status"] == "degraded":
+        raise DegradedEvaluation(failed_line(config), suites)
     return suites
 
 

@@ -30,7 +30,8 @@ What this fixes in the original ``ask_eval`` (spec §7; numbers are its items):
   ``/v1/models`` check per endpoint before any work.
 - 19: results written only at the end -> streamed per sample, resumed by sample id.
 - 20: no seeds, no provenance -> seeds sent; ``run.json`` fingerprints models, sampling, prompt hashes and data
-  file hashes, and a different fingerprint is refused unless ``--fresh``.
+  file hashes, and a different fingerprint is refused unless ``--fresh``; ``summary.json``'s ``config`` block
+  and ``summary.md``'s header record the settings, versions, start and wall time and sample counts.
 Kept as in the original: the simulated user sees the original question (§7.8; its prompt forbids pasting it);
 the mixed-language hidden fields (§7.11) are passed through unchanged.
 
@@ -44,6 +45,7 @@ import asyncio
 import hashlib
 import json
 import time
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +63,7 @@ from eval_hooks.judges import EvalJudge, JudgeSettings, LLMEvalJudge
 from eval_hooks.lexical import LexicalEvalJudge
 from eval_hooks.qa import run_qa
 from eval_hooks.results import SuiteStore
+from eval_hooks.run_config import run_config
 from eval_hooks.suites import Sample, Suite, build_samples, data_files, get_suite
 from eval_hooks.summary import suite_summary, write_summary
 
@@ -100,6 +103,9 @@ class EvalSpec(BaseModel):
     judge_call_timeout_s: float = Field(300.0, gt=0)
     """A judge call's whole deadline (queueing, retries and outage waits included); past it the sample is
     ``judge_failed`` (counted, never scored)."""
+    max_failed_frac: float = Field(0.05, ge=0.0, le=1.0)
+    """Failed samples (judge or candidate) above this share of all samples mark the run ``degraded`` (the CLI
+    exits 3; checkpoint evaluation records ``status: degraded``)."""
     progress: bool = True
     check_endpoints: bool = True
 
@@ -194,18 +200,22 @@ async def run_sample(sample: Sample, candidate: Candidate, judge: EvalJudge, spe
 
 
 async def evaluate(spec: EvalSpec) -> dict[str, dict[str, Any]]:
-    """Run ``spec`` and return the summary (``{suite: {metric: value, "n": ...}}``); see the module docstring."""
+    """Run ``spec`` and return the summary (``{suite: {metric: value, "n": ...}}``; ``summary.json`` adds the
+    ``config`` block of :mod:`eval_hooks.run_config`); see the module docstring."""
     suites = [get_suite(name) for name in spec.suites]
     samples = {s.name: build_samples(s, data_dir=spec.data_dir, limit=spec.limit, attempts=spec.attempts,
                                      seed=spec.seed) for s in suites}  # fmt: skip
-    root = None
+    roots: dict[str, str | None] = {}
     if spec.check_endpoints:
-        root = await model_root(spec.model_url, spec.model_name, "candidate")
+        roots[spec.model_url] = await model_root(spec.model_url, spec.model_name, "candidate")
         for url in spec.judge_urls if spec.judge == "llm" else []:
-            await model_root(url, spec.judge_model, "judge")
+            roots[url] = await model_root(url, spec.judge_model, "judge")
+    root = roots.get(spec.model_url)
     judge = build_judge(spec)
     spec.out.mkdir(parents=True, exist_ok=True)
-    stores = {s.name: SuiteStore(spec.out / s.name, fingerprint(spec, s, judge, root), fresh=spec.fresh) for s in suites}
+    prints = {s.name: fingerprint(spec, s, judge, root) for s in suites}
+    stores = {s.name: SuiteStore(spec.out / s.name, prints[s.name], fresh=spec.fresh) for s in suites}
+    started_at = datetime.now(timezone.utc)
     start = time.monotonic()
     try:
         finished = {name: store.finished_ids() for name, store in stores.items()}
@@ -234,14 +244,20 @@ async def evaluate(spec: EvalSpec) -> dict[str, dict[str, Any]]:
         await judge.aclose()
     summaries: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, dict[str, int]]] = {}
+    data: dict[str, dict[str, Any]] = {}
     for suite in suites:
         stored = stores[suite.name].records()
         records = [stored[x.sample_id] for x in samples[suite.name] if x.sample_id in stored]
         summaries[suite.name] = suite_summary(suite, records)
+        data[suite.name] = {"data": prints[suite.name]["data"],
+                            "files": [str(p) for p in data_files(suite, spec.data_dir)],
+                            "sources": sorted({str(r["source"]) for r in records if r.get("source")})}  # fmt: skip
         if suite.family == "calibration":
             tables[suite.name] = metrics.calibration_table(records)
     title = f"{spec.model_name} ({root or spec.model_url}), judge {spec.judge}" + (", strict" if spec.strict else "")
-    write_summary(spec.out, suites, summaries, tables, title)
+    config = run_config(spec, suites, judge, roots, summaries, {s.name: len(samples[s.name]) for s in suites}, data,
+                        started_at=started_at, wall_s=time.monotonic() - start)  # fmt: skip
+    write_summary(spec.out, suites, summaries, tables, title, config)
     stats = {"wall_s": time.monotonic() - start, "samples_run": len(pending), "samples_total": total,
              "candidate_calls": candidate.calls, "candidate_failures": candidate.failures, "judge": judge_metrics}  # fmt: skip
     (spec.out / "run_stats.json").write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")

@@ -8,7 +8,9 @@ Contract:
 - At most ``max_pending`` jobs wait behind the running one. A newer checkpoint pushes the oldest waiting job out:
   it is logged (``evaluation of step N skipped ...``) and recorded as ``skipped``, so the newest checkpoint, and
   therefore the last one, is always evaluated.
-- A job that raises is recorded as ``failed`` with its reason and logged; nothing propagates to training.
+- A job that raises is recorded as ``failed`` with its reason and logged; nothing propagates to training. One
+  that raises :class:`eval_hooks.history.DegradedEvaluation` (too many failed samples) is recorded as
+  ``degraded``, with the valid samples' metrics and the counts.
 - Every outcome is appended to the run's history (:mod:`eval_hooks.history`) and kept for :meth:`EvalWorker.drain`,
   which the trainer calls from its own thread to log finished evaluations.
 - :meth:`EvalWorker.wait` blocks until the queue is empty or a deadline passes; :meth:`EvalWorker.stop` sets the
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval_hooks.history import EvalHistory, EvalRecord
+from eval_hooks.history import DegradedEvaluation, EvalHistory, EvalRecord
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +142,11 @@ class EvalWorker:
         logger.info("evaluating checkpoint of step %d (%s backend)", job.step, self._backend)
         try:
             suites = self._run_job(job, self._stop)
+        except DegradedEvaluation as err:
+            wall_s = time.monotonic() - started
+            logger.warning("evaluation of step %d degraded after %.0fs: %s", job.step, wall_s, err)
+            return EvalRecord(global_step=job.step, status="degraded", backend=self._backend, wall_s=wall_s,
+                              suites=err.suites, error=str(err))
         except Exception as err:  # an evaluation never stops training: record why and go on
             wall_s = time.monotonic() - started
             if self._stop.is_set():

@@ -1,13 +1,17 @@
 """``<run dir>/eval/history.jsonl``: one line per finished checkpoint evaluation, the run's evaluation memory.
 
 Why: a run killed and restarted with ``trainer.resume_mode=auto`` must continue its evaluation history, not redo
-it. A line is appended only when an evaluation ends (``ok``, ``failed`` or ``skipped``), so an evaluation that was
+it. A line is appended only when an evaluation ends (``ok``, ``degraded``, ``failed`` or ``skipped``), so an
+evaluation that was
 interrupted has no line and is run again on resume (the evaluator's own streamed results under
 ``eval/global_step_N/`` let it pick up where it stopped), while a finished one is never repeated.
 
 Line format (the shared contract):
-``{"global_step": N, "status": "ok"|"failed"|"skipped", "backend": "serve"|"rollout", "wall_s": float,
-"suites": {suite: {metric: float}}, "error": str|null}``
+``{"global_step": N, "status": "ok"|"degraded"|"failed"|"skipped", "backend": "serve"|"rollout", "wall_s": float,
+"suites": {suite: {metric: float}}, "error": str|null}``. ``degraded``: the evaluator finished but more samples
+failed than it tolerates (``--max-failed-frac``); ``suites`` holds the valid samples' metrics and ``error`` the
+counts. It is finished like the others (a resumed run does not redo it; the evaluator would retry its failed
+samples if run again over the same folder).
 
     history = EvalHistory(run_dir)
     history.append(EvalRecord(global_step=2, status="ok", backend="serve", wall_s=31.5, suites={...}))
@@ -25,10 +29,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from eval_hooks.run_config import CONFIG_KEY
+
 logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.jsonl"
-Status = Literal["ok", "failed", "skipped"]
+Status = Literal["ok", "degraded", "failed", "skipped"]
 
 
 def eval_dir(run_dir: str | Path) -> Path:
@@ -53,11 +59,20 @@ class EvalRecord:
     error: str | None = None
 
 
+class DegradedEvaluation(RuntimeError):
+    """The evaluator finished with too many failed samples; ``suites`` is the summary of the valid ones."""
+
+    def __init__(self, message: str, suites: dict[str, dict[str, float]]) -> None:
+        super().__init__(message)
+        self.suites = suites
+
+
 def numeric_suites(summary: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """The evaluator's ``summary.json`` reduced to finite numbers per suite (counts included, strings dropped)."""
+    """The evaluator's ``summary.json`` reduced to finite numbers per suite (counts included, strings dropped;
+    the ``config`` block is not a suite)."""
     out: dict[str, dict[str, float]] = {}
     for suite, metrics in summary.items():
-        if not isinstance(metrics, dict):
+        if not isinstance(metrics, dict) or suite == CONFIG_KEY:
             continue
         values = {
             name: float(value)

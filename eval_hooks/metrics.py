@@ -24,6 +24,38 @@ from typing import Any
 
 CALIBRATION_KINDS = ("clear", "underspecified", "false_premise")
 
+#: Headline metrics in the paper's order (AskBench Acc./Cov./Unq., then the behaviour rates, IN3's Ask/Dir., the
+#: calibration rates, QA accuracy): the row order of ``eval_hooks.compare`` and the model card.
+PAPER_ORDER = (
+    "acc", "cov", "unq", "ask_rate", "premature_rate", "composite", "vague_ask_rate", "clear_direct_rate",
+    *(f"{kind}_ask_rate" for kind in CALIBRATION_KINDS), *(f"{kind}_acc" for kind in CALIBRATION_KINDS),
+    "premise_correction_rate", "questions_per_dialogue",
+)  # fmt: skip
+#: Every summary's sample counts (integers in ``summary.json``).
+COUNT_KEYS = ("n", "judge_failed", "candidate_failed")
+_OTHER_COUNTS = frozenset({"redundant_question_events", "wall_s"})
+
+
+def is_count_key(key: str) -> bool:
+    """``n``, ``clear_n``, ``ask_mind_gpqade/n``, ``judge_failed``, ``graded_by/judge``, ``wall_s``: counts and
+    timings of the evaluation itself, shown as integers (or seconds), never as rates or curves."""
+    leaf = key.rsplit("/", 1)[-1]
+    return leaf in COUNT_KEYS or leaf in _OTHER_COUNTS or leaf.endswith("_n") or key.startswith("graded_by/")
+
+
+def is_rate(key: str) -> bool:
+    """Whether a suite metric is a share in [0, 1]: everything but counts, timings and questions per dialogue."""
+    return not is_count_key(key) and key.rsplit("/", 1)[-1] != "questions_per_dialogue"
+
+
+def metric_order(keys: Iterable[str]) -> list[str]:
+    """``keys`` in the paper's order: headline metrics, then other metrics by name, then counts."""
+    keys = list(dict.fromkeys(keys))
+    headline = [k for k in PAPER_ORDER if k in keys]
+    rest = sorted(k for k in keys if k not in PAPER_ORDER and not is_count_key(k))
+    counts_ = [k for k in COUNT_KEYS if k in keys] + sorted(k for k in keys if is_count_key(k) and k not in COUNT_KEYS)
+    return headline + rest + counts_
+
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den else 0.0

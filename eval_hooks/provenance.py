@@ -18,32 +18,18 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
-from askrl import __version__, _verl
+from askrl import _verl
+from eval_hooks.run_config import code_versions
 
 logger = logging.getLogger(__name__)
 
 PROVENANCE_FILE = "askrl_provenance.json"
-_REPO = Path(__file__).resolve().parent.parent
-
-
-def git_commit(repo: Path = _REPO) -> str | None:
-    """The checkout's HEAD commit (with ``-dirty`` when it has uncommitted changes), or None outside git."""
-    try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return head.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def provenance_record(config: Any, global_step: int) -> dict[str, Any]:
@@ -56,9 +42,7 @@ def provenance_record(config: Any, global_step: int) -> dict[str, Any]:
         "experiment": config.trainer.get("experiment_name"),
         "model_path": str(config.actor_rollout_ref.model.path),
         "adv_estimator": str(config.algorithm.adv_estimator),
-        "askrl_version": __version__,
-        "verl_version": _verl.installed_version(),
-        "git_commit": git_commit(),
+        **code_versions(),
         "task": askrl.get("task"),
         "mode": askrl.get("mode"),
     }

@@ -1,6 +1,8 @@
 """CLI of the evaluator: ``python -m eval_hooks.run --suite S1,S2 --model-url URL (--judge-url URL | --judge lexical)
 --out DIR``. Writes ``DIR/<suite>/results.jsonl``, ``DIR/summary.json`` and ``DIR/summary.md``; prints the summary
-as one JSON line at the end. Exit codes: 0 done, 2 bad input or configuration (one line saying what to fix).
+as one JSON line at the end, then (on stderr, the last line) the sample counts. Exit codes: 0 done, 2 bad input or
+configuration (one line saying what to fix), 3 more than ``--max-failed-frac`` of the samples failed (judge or
+candidate failures after retries: the summary covers the valid ones only; re-running the command retries them).
 
     python -m eval_hooks.run --suite askmind,calibration,math500 --model-url http://127.0.0.1:8000/v1 \\
         --judge-url http://127.0.0.1:8012/v1,http://127.0.0.1:8013/v1 --out results/qwen7b
@@ -21,7 +23,9 @@ from askrl.errors import AskrlError, ConfigError
 from eval_hooks.candidate import CandidateSettings
 from eval_hooks.engine import EvalSpec, evaluate_sync
 from eval_hooks.judges import JudgeSettings
+from eval_hooks.run_config import DEGRADED_EXIT, failed_line
 from eval_hooks.suites import SUITES
+from eval_hooks.summary import load_summary
 
 
 def _csv(text: str) -> list[str]:
@@ -57,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--judge-max-tokens", type=int, default=2048)
     p.add_argument("--judge-timeout-s", type=float, default=300.0,
                    help="a judge call's whole deadline, retries and outage waits included (default 300)")
+    p.add_argument("--max-failed-frac", type=float, default=0.05,
+                   help="exit 3 when more than this share of the samples failed (default 0.05)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -89,6 +95,7 @@ def spec_from_args(args: argparse.Namespace) -> EvalSpec:
         ),
         judge_settings=JudgeSettings(user_temperature=args.user_temperature, max_tokens=args.judge_max_tokens),
         judge_call_timeout_s=args.judge_timeout_s,
+        max_failed_frac=args.max_failed_frac,
         progress=not args.no_progress,
     )
 
@@ -106,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"eval: {err}", file=sys.stderr)
         return 2
     print(f"eval: wrote {args.out}/summary.json and summary.md", file=sys.stderr)
-    print(json.dumps(summary))
-    return 0
+    print(json.dumps(summary), flush=True)
+    _, config = load_summary(args.out)
+    assert config is not None  # this run just wrote it
+    print(f"eval: {failed_line(config)}", file=sys.stderr)
+    return DEGRADED_EXIT if config["status"] == "degraded" else 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""``OUT/summary.json`` (``{suite: {metric: float, ..., "n": int, "judge_failed": int, "candidate_failed": int}}``)
-and ``OUT/summary.md``: the paper's table layout (AskBench Acc./Cov./Unq., IN3 Ask/Dir., QA accuracy) plus the
-calibration suite's kind x asked/answered table and each AskBench suite's per-source breakdown.
+"""``OUT/summary.json`` (``{suite: {metric: float, ..., "n": int, "judge_failed": int, "candidate_failed": int},
+"config": {...}}``; the ``config`` block is :mod:`eval_hooks.run_config`'s) and ``OUT/summary.md``: the run's settings
+header, then the paper's table layout (AskBench Acc./Cov./Unq., IN3 Ask/Dir., QA accuracy) plus the calibration
+suite's kind x asked/answered table and each AskBench suite's per-source breakdown.
 
-    summary = suite_summary(suite, records); write_summary(out, summaries, tables)
+    summary = suite_summary(suite, records); write_summary(out, suites, summaries, tables, title, config)
+    suites, config = load_summary(out)       # config is None for a summary written before the block existed
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from eval_hooks import metrics
+from eval_hooks.metrics import COUNT_KEYS
+from eval_hooks.run_config import CONFIG_KEY, header_lines
 from eval_hooks.suites import Suite
-
-COUNT_KEYS = ("n", "judge_failed", "candidate_failed")
 
 
 def suite_summary(suite: Suite, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,9 +52,9 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def render_markdown(
     suites: list[Suite], summaries: dict[str, dict[str, Any]], tables: dict[str, dict[str, dict[str, int]]],
-    title: str,
+    title: str, config: dict[str, Any] | None = None,
 ) -> str:
-    lines = [f"# {title}", ""]
+    lines = [f"# {title}", "", *(header_lines(config) if config else [])]
     fails = ["n", "judge_failed", "candidate_failed"]
     ask = [s for s in suites if s.family == "askbench"]
     if ask:
@@ -92,8 +94,27 @@ def render_markdown(
 
 def write_summary(
     out: Path, suites: list[Suite], summaries: dict[str, dict[str, Any]],
-    tables: dict[str, dict[str, dict[str, int]]], title: str,
+    tables: dict[str, dict[str, dict[str, int]]], title: str, config: dict[str, Any],
 ) -> None:
-    """Write ``summary.json`` and ``summary.md`` for the suites of this run."""
-    (out / "summary.json").write_text(json.dumps(summaries, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "summary.md").write_text(render_markdown(suites, summaries, tables, title), encoding="utf-8")
+    """Write ``summary.json`` (the suites and the ``config`` block) and ``summary.md`` for the suites of this run."""
+    write_summary_json(out, summaries, config)
+    (out / "summary.md").write_text(render_markdown(suites, summaries, tables, title, config), encoding="utf-8")
+
+
+def write_summary_json(out: Path, summaries: dict[str, dict[str, Any]], config: dict[str, Any] | None) -> None:
+    body = {**summaries, **({CONFIG_KEY: config} if config is not None else {})}
+    (out / "summary.json").write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_summary(out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """``OUT/summary.json`` as (suites, config block or None).
+
+    Raises:
+        FileNotFoundError: ``out`` has no ``summary.json`` (not an ``eval_hooks.run --out`` folder).
+    """
+    path = out / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (is {out} an eval_hooks.run --out folder?)")
+    body = json.loads(path.read_text(encoding="utf-8"))
+    config = body.pop(CONFIG_KEY, None)
+    return body, config

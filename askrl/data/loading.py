@@ -68,17 +68,26 @@ def iter_raw(path: Path) -> Iterator[tuple[int, Any, Issue | None]]:
         for row, obj in enumerate(pq.read_table(path).to_pylist(), start=1):
             yield row, obj, None
         return
+    blank: list[int] = []  # blank lines are an issue only when a record follows: a file may end in blank lines
     with path.open(encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
-                yield line_no, None, Issue(str(path), line_no, None, "blank line (JSONL needs one object per line)")
+                blank.append(line_no)
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield line_no, None, Issue(str(path), line_no, None, f"invalid JSON: {err.msg} at column {err.colno}")
-                continue
-            yield line_no, obj, None
+            for number in blank:
+                yield number, None, Issue(str(path), number, None, "blank line (JSONL needs one object per line)")
+            blank = []
+            yield line_no, *_parse_line(path, line_no, line)
+
+
+def _parse_line(path: Path, line_no: int, line: str) -> tuple[Any, Issue | None]:
+    """One JSONL line without its line ending: ``json.loads`` would call a truncated string's newline an
+    "Invalid control character" instead of the "Unterminated string" it is."""
+    try:
+        return json.loads(line.rstrip("\r\n")), None
+    except json.JSONDecodeError as err:
+        problem = f"invalid JSON: {err.msg.removesuffix(' at')} at column {err.colno}"
+        return None, Issue(str(path), line_no, None, problem)
 
 
 def infer_kind(obj: dict[str, Any], path: Path) -> str | None:

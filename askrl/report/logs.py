@@ -12,19 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from askrl.errors import AskrlError
+from eval_hooks.metrics import COUNT_KEYS, is_count_key
 
 METRICS_FILE = "metrics.jsonl"
 EVAL_HISTORY = Path("eval") / "history.jsonl"
-
-#: Per-suite keys that are counts or timings of the evaluation itself, not curves worth plotting.
-EVAL_COUNT_KEYS = frozenset({"n", "judge_failed", "candidate_failed", "wall_s"})
-
-
-def is_count_key(key: str) -> bool:
-    """``n``, ``clear_n``, ``ask_mind_gpqade/n``, ``judge_failed``, ``wall_s``: bookkeeping, not a metric."""
-    leaf = key.rsplit("/", 1)[-1]
-    return leaf in EVAL_COUNT_KEYS or leaf.endswith("_n")
-
 
 class ReportError(AskrlError):
     """The run dir has nothing to report."""
@@ -32,11 +23,13 @@ class ReportError(AskrlError):
 
 @dataclass
 class RunLogs:
-    """Series read from one run dir: ``train[key] = [(step, value)]``, ``evals[suite][metric] = [(step, value)]``."""
+    """Series read from one run dir: ``train[key] = [(step, value)]``, ``evals[suite][metric] = [(step, value)]``
+    (metrics of evaluations that finished ``ok`` or ``degraded``), ``eval_counts[suite][step] = {count: value}``."""
 
     run_dir: Path
     train: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     evals: dict[str, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)
+    eval_counts: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
     eval_status: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
 
@@ -101,13 +94,17 @@ def load_run(run_dir: Path) -> RunLogs:
             logs.skipped += 1
             continue
         logs.eval_status.append((entry["global_step"], str(entry.get("status"))))
-        if entry.get("status") == "ok" and isinstance(entry.get("suites"), dict):
+        if entry.get("status") in ("ok", "degraded") and isinstance(entry.get("suites"), dict):
             latest[entry["global_step"]] = entry["suites"]
     for step in sorted(latest):
         for suite, metrics in latest[step].items():
             if not isinstance(metrics, dict):
                 continue
             for key, value in metrics.items():
-                if not is_count_key(key) and (number := _number(value)) is not None:
+                if (number := _number(value)) is None:
+                    continue
+                if not is_count_key(key):
                     logs.evals.setdefault(suite, {}).setdefault(key, []).append((step, number))
+                elif key in COUNT_KEYS:
+                    logs.eval_counts.setdefault(suite, {}).setdefault(step, {})[key] = number
     return logs

@@ -21,6 +21,7 @@ import contextlib
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from askrl.cpu.generation import GenerationRequest, GenerationResult, TokenLimits, generate_batch, parse_request
 from askrl.errors import ConfigError, RolloutError
+
+_DISCONNECT_POLL_S = 0.5
+
+
+class ShuttingDown(RuntimeError):
+    """A request that arrived, or was still generating, when SIGTERM came (answered 503)."""
 
 
 class HFServerOptions(BaseModel):
@@ -117,6 +124,9 @@ class Engine:
         self.pad_id = int(pad if pad is not None else self.eos_ids[0] if self.eos_ids else 0)
         self._pending: list[_Job] = []
         self._wake = asyncio.Event()
+        self.stopping = threading.Event()
+        """Set on SIGTERM: the running ``generate`` stops at its next token, waiting requests fail at once."""
+        self._batch_abort = threading.Event()  # the running batch's: SIGTERM, or every client of it went away
         self.batches = 0
 
     def prompt_ids(self, messages: list[ChatMessage]) -> list[int]:
@@ -134,10 +144,18 @@ class Engine:
         return parse_request(prompt, params, limits=limits, eos_token_ids=self.eos_ids)
 
     async def generate(self, request: GenerationRequest, seed: int | None) -> GenerationResult:
+        if self.stopping.is_set():
+            raise ShuttingDown("the server is shutting down")
         future: asyncio.Future[GenerationResult] = asyncio.get_running_loop().create_future()
         self._pending.append(_Job(request, seed, future))
         self._wake.set()
         return await future
+
+    def stop(self) -> None:
+        """Stop generating (SIGTERM): without this, a shutdown waits for every batch to reach ``max_tokens``."""
+        self.stopping.set()
+        self._batch_abort.set()
+        self._wake.set()
 
     async def run_batches(self) -> None:
         """Forever: wait for work, collect for ``batch_wait_ms``, run each compatible group as one batch."""
@@ -146,12 +164,20 @@ class Engine:
             await asyncio.sleep(self.options.batch_wait_ms / 1000)
             jobs, self._pending = self._pending, []
             self._wake.clear()
+            if self.stopping.is_set():
+                for job in (j for j in jobs if not j.future.done()):
+                    job.future.set_exception(ShuttingDown("the server is shutting down"))
+                continue
             groups: dict[tuple[Any, int | None], list[_Job]] = {}
             for job in jobs:
                 groups.setdefault((job.request.settings, job.seed), []).append(job)
             for (_, seed), group in groups.items():
                 for start in range(0, len(group), self.options.max_batch_size):
-                    chunk = group[start : start + self.options.max_batch_size]
+                    # requests whose client went away (their future cancelled) are not generated
+                    chunk = [j for j in group[start : start + self.options.max_batch_size] if not j.future.done()]
+                    if not chunk:
+                        continue
+                    self._watch(chunk)
                     try:
                         results = await asyncio.to_thread(self._generate, [j.request for j in chunk], seed)
                     except Exception as err:  # a failed batch fails its requests, never the server
@@ -163,11 +189,25 @@ class Engine:
                         if not job.future.done():
                             job.future.set_result(result)
 
+    def _watch(self, chunk: list[_Job]) -> None:
+        """A fresh abort event for the next batch, set when every request of it is abandoned (or on SIGTERM)."""
+        abort = self._batch_abort = threading.Event()
+        if self.stopping.is_set():
+            abort.set()
+
+        def abandoned(_: asyncio.Future[GenerationResult]) -> None:
+            if all(job.future.cancelled() for job in chunk):
+                abort.set()
+
+        for job in chunk:
+            job.future.add_done_callback(abandoned)
+
     def _generate(self, requests: list[GenerationRequest], seed: int | None) -> list[GenerationResult]:
         if seed is not None:
             torch.manual_seed(seed)
         self.batches += 1
-        return generate_batch(self.model, requests, pad_token_id=self.pad_id, logprobs_mode="raw_logprobs")
+        return generate_batch(self.model, requests, pad_token_id=self.pad_id, logprobs_mode="raw_logprobs",
+                              abort=self._batch_abort)
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
@@ -211,10 +251,19 @@ def create_app(engine: Engine) -> FastAPI:
             gen = engine.parse(prompt, req)
         except (RolloutError, ValueError) as err:
             return _error(400, str(err))
+        work = asyncio.ensure_future(asyncio.gather(*(engine.generate(gen, req.seed) for _ in range(req.n))))
+        while not (await asyncio.wait({work}, timeout=_DISCONNECT_POLL_S))[0]:
+            if await request.is_disconnected():  # nobody waits for this reply: stop generating it
+                work.cancel()
+                return _error(499, "the client closed the connection")
         try:
-            results = await asyncio.gather(*(engine.generate(gen, req.seed) for _ in range(req.n)))
+            results = work.result()
+        except ShuttingDown as err:
+            return _error(503, str(err), "server_error")
         except Exception as err:  # noqa: BLE001  (a generation failure is this request's 500)
             return _error(500, f"generation failed: {type(err).__name__}: {err}", "server_error")
+        if any(result.finish_reason == "abort" for result in results):  # cut short by SIGTERM: not a real reply
+            return _error(503, "the server is shutting down", "server_error")
         stops = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
         choices, completion_tokens = [], 0
         for index, result in enumerate(results):
@@ -250,10 +299,15 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve(server: _Server, sock: socket.socket, url: str) -> None:
+async def _serve(server: _Server, engine: Engine, sock: socket.socket, url: str) -> None:
     loop = asyncio.get_running_loop()
+
+    def shut_down() -> None:
+        engine.stop()
+        server.should_exit = True
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        loop.add_signal_handler(sig, shut_down)
     print(url, flush=True)  # after the handlers: a SIGTERM right after the URL still stops cleanly
     await server.serve(sockets=[sock])
 
@@ -265,4 +319,4 @@ def serve(options: HFServerOptions) -> None:
     host, port = sock.getsockname()[:2]
     print(f"serve: {options.path} as {options.served_name!r} (transformers, {engine.model.device})", file=sys.stderr)
     config = uvicorn.Config(create_app(engine), log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    asyncio.run(_serve(_Server(config), sock, f"http://{host}:{port}/v1"))
+    asyncio.run(_serve(_Server(config), engine, sock, f"http://{host}:{port}/v1"))

@@ -2,7 +2,8 @@
 
 Backend ``auto`` (default) is vLLM's OpenAI server when ``vllm`` is importable (GPU machines), else askrl's
 transformers server (``askrl/serve/hf_server.py``). vLLM replaces this process (``exec``), so SIGTERM reaches it
-directly; the transformers server stops cleanly on SIGTERM (uvicorn's graceful shutdown). Both bind to
+directly; the transformers server stops within seconds of SIGTERM, mid-generation too (the running batch stops
+at its next token and its requests get a 503). Both bind to
 127.0.0.1 unless ``--host`` says otherwise and answer ``/health`` and ``/v1/models`` (with ``root`` = the path).
 
     python -m askrl.serve model --path ~/.cache/askrl/models/smollm2 --port 0    # prints http://127.0.0.1:PORT/v1
@@ -31,19 +32,22 @@ def vllm_model_command(args: argparse.Namespace) -> list[str]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The ``model`` subcommand of ``python -m askrl.serve``."""
-    p = sub.add_parser("model", help="serve a HF model folder with the OpenAI chat API")
-    p.add_argument("--path", required=True, type=Path, help="HF model folder (config.json, weights, tokenizer)")
+    p = sub.add_parser("model", help="serve a HF model folder with the OpenAI chat API",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--path", required=True, type=Path, default=argparse.SUPPRESS,
+                   help="HF model folder (config.json, weights, tokenizer)")
     p.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
     p.add_argument("--served-name", default="default", help="the model name clients send")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto")
-    p.add_argument("--max-model-len", type=int, help="context length (default: the model's)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0: every interface)")
+    p.add_argument("--backend", choices=["auto", "vllm", "hf"], default="auto",
+                   help="auto: vLLM where it is installed, else hf (transformers)")
+    p.add_argument("--max-model-len", type=int, help="context length; None: the model's")
     p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs one server shards the model over")
     p.add_argument("--max-batch-size", type=int, default=16, help="hf: rows per generate call")
     p.add_argument("--batch-wait-ms", type=float, default=10.0, help="hf: how long to collect concurrent requests")
     p.add_argument("--default-max-tokens", type=int, default=512, help="hf: max_tokens of a request that sets none")
     p.add_argument("--device", default="auto", help="hf: cpu, cuda or auto")
-    p.add_argument("--threads", type=int, help="hf: torch intra-op threads")
+    p.add_argument("--threads", type=int, help="hf: torch intra-op threads; None: torch's default")
     p.set_defaults(run=run)
 
 

@@ -101,25 +101,26 @@ class _ConsoleHandler(logging.Handler):
             _stream.flush()
 
 
-def log_path_for(run_dir: Path) -> Path:
-    return run_dir / "logs" / f"train-{time.strftime('%Y%m%d-%H%M%S')}.log"
+def log_path_for(run_dir: Path, name: str = "train") -> Path:
+    return run_dir / "logs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
 
 
 @contextlib.contextmanager
-def quiet_session(run_dir: Path) -> Iterator[Path]:
+def quiet_session(run_dir: Path, *, name: str = "train", what: str = "Ray, VERL and library output",
+                  verbose: str = "askrl.verbose=true") -> Iterator[Path]:
     """Send this process's fd 1 and 2 to a new log file under ``run_dir/logs`` until the block ends.
 
     The first console line names the file. On an exception the descriptors are restored before it propagates,
     so the caller prints errors on the console in full; the last line points at the log for the rest.
     """
     global _stream, _log_path
-    path = log_path_for(run_dir)
+    path = log_path_for(run_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
     console = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
-    console.write(f"askrl: Ray, VERL and library output go to {path} (askrl.verbose=true prints them here)\n")
+    console.write(f"askrl: {what} go to {path} ({verbose} prints them here)\n")
     console.flush()
     log_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log_fd, 1)

@@ -83,29 +83,33 @@ def check_model(key: str, path: str) -> list[str]:
     return []
 
 
-def check_judge_endpoints(endpoints: Iterable[tuple[str, str, str | None]], timeout_s: float = 10.0) -> list[str]:
-    """Each ``(base_url, model, api_key_env)`` must answer ``/models`` and list ``model``."""
+JUDGE_FIX = "start it (python -m askrl.serve judge ...) or fix askrl.judge.client.endpoints"
+
+
+def check_judge_endpoints(endpoints: Iterable[tuple[str, str, str | None]], timeout_s: float = 10.0, *,
+                          label: str = "judge endpoint", fix: str = JUDGE_FIX) -> list[str]:
+    """Each ``(base_url, model, api_key_env)`` must answer ``/models`` and list ``model``; ``label`` and ``fix``
+    word the problem lines for other callers (``askrl.data build``'s ``--llm-url``)."""
     problems = []
     for base_url, model, key_env in endpoints:
         headers = {}
         if key_env:
             if not os.environ.get(key_env):
-                problems.append(f"judge endpoint {base_url}: environment variable {key_env} (its API key) is not set")
+                problems.append(f"{label} {base_url}: environment variable {key_env} (its API key) is not set")
                 continue
             headers["Authorization"] = f"Bearer {os.environ[key_env]}"
         url = f"{base_url.rstrip('/')}/models"
         try:
             resp = httpx.get(url, headers=headers, timeout=timeout_s)
         except httpx.HTTPError as err:
-            problems.append(f"judge endpoint {base_url}: no answer from {url} ({type(err).__name__}); start it "
-                            f"(python -m askrl.serve judge ...) or fix askrl.judge.client.endpoints")
+            problems.append(f"{label} {base_url}: no answer from {url} ({type(err).__name__}); {fix}")
             continue
         if resp.status_code != 200:
-            problems.append(f"judge endpoint {base_url}: GET {url} returned HTTP {resp.status_code}")
+            problems.append(f"{label} {base_url}: GET {url} returned HTTP {resp.status_code}")
             continue
         served = [m.get("id") for m in resp.json().get("data", [])]
         if model not in served:
-            problems.append(f"judge endpoint {base_url}: serves {served}, not {model!r}; fix the endpoint's model name")
+            problems.append(f"{label} {base_url}: serves {served}, not {model!r}; fix the endpoint's model name")
     return problems
 
 

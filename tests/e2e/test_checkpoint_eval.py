@@ -183,7 +183,9 @@ def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
     assert state["killed"], "the judge was never killed inside step 3's evaluation"
 
     lines = history(ckpt)
-    assert [(r["global_step"], r["status"], r["backend"]) for r in lines] == [(s, "ok", "rollout") for s in (1, 2, 3)]
+    assert [(r["global_step"], r["status"], r["backend"]) for r in lines] == [
+        (1, "ok", "rollout"), (2, "ok", "rollout"), (3, "degraded", "rollout")]  # step 3: over --max-failed-frac
+    assert "samples failed (judge_failed" in lines[2]["error"]
     for record in lines[:2]:
         suite = record["suites"]["askmind"]
         assert suite["n"] == 2 and suite["acc"] == 1.0 and suite["judge_failed"] == 0, suite

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             write_items(qa, args.items)
             spec = BuildSpec(
                 task=args.task, input=str(qa), out=Path(tmp) / "out", llm_urls=(f"{url}/v1",),
-                concurrency=args.concurrency, llm_concurrency=args.llm_concurrency, trajectories=args.trajectories,
+                llm_model="scripted", concurrency=args.concurrency, llm_concurrency=args.llm_concurrency, trajectories=args.trajectories,
                 progress=False,
             )  # fmt: skip
             cpu0, wall0 = time.process_time(), time.perf_counter()

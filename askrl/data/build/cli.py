@@ -1,10 +1,12 @@
 """``python -m askrl.data build``: the command line of the data builder (flags -> ``BuildSpec`` -> ``run_build``).
 
 Who uses it: ``askrl/data/__main__.py`` registers the subcommand with ``add_parser`` and calls ``run``.
-The last stdout line is a JSON summary (``records``, ``kept``, ``rejected``, ``failed``, ``report``). Exit status: 0 when every item was kept or rejected; 1 when some items failed (an LLM problem after retries;
-re-running the same command retries exactly those) or the build stopped early (the LLM went away, or balancing
-waits for failed pass rates); 2 for bad input or options, with ``FILE:LINE: field``
-lines on stderr and no LLM call made.
+The last stdout line is a JSON summary (``records``, ``kept``, ``rejected``, ``failed``, ``report``); the last stderr
+line the counts. Exit status (the evaluator's rule): 0 when failed items are at most ``--max-failed-frac`` of this
+run's items (re-running the same command retries them); 3 above it; 1 when the build stopped early within that
+share (balancing waits for failed pass rates); 2 for bad input or options (``FILE:LINE: field`` lines) or an
+endpoint that does not answer ``/v1/models`` with its model, before any item is built. SIGTERM/SIGINT stop the
+build cleanly: the items in flight are recorded in ``failed.jsonl`` (``interrupted``), the report is written.
 
     python -m askrl.data build --task askmind --input examples/qa_demo.jsonl --out data/demo_askmind \\
         --llm-url http://127.0.0.1:8000/v1 --llm-model default --limit 20
@@ -16,12 +18,15 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from askrl.data.build.gates import GateLimits
 from askrl.data.build.inputs import parse_mapping
 from askrl.errors import AskrlError
+from eval_hooks.run_config import DEGRADED_EXIT
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--policy-url", default=None, help="policy base URL(s) for pass rates (default: --llm-url)")
     p.add_argument("--policy-model", default=None, help="policy model name (default: --llm-model)")
     p.add_argument("--policy-max-tokens", type=int, default=4096)
+    p.add_argument("--max-tokens", type=int, default=4096, help="reply budget of the generation, and a cap on every other step's (verify, solve, trajectory turns)")
+    p.add_argument("--max-failed-frac", type=float, default=0.05,
+                   help="exit 3 when more than this share of the run's items failed (default 0.05)")
     p.add_argument("--balance", action="store_true", help="keep an even spread across pass-rate buckets")
     p.add_argument("--buckets", type=int, default=4, help="equal-width pass-rate buckets")
     p.add_argument("--per-bucket", type=int, default=None, help="items per bucket (default: the smallest bucket)")
@@ -91,14 +99,20 @@ def run(args: argparse.Namespace) -> int:
             request_timeout_s=args.request_timeout_s,
             call_timeout_s=args.call_timeout_s,
             policy_max_tokens=args.policy_max_tokens,
+            max_tokens=args.max_tokens,
+            max_failed_frac=args.max_failed_frac,
             seed=args.seed,
             progress=not args.no_progress,
         )
-        report = asyncio.run(run_build(spec))
+        report = asyncio.run(_until_signalled(run_build(spec)))
     except AskrlError as err:
         print(str(err), file=sys.stderr)
         return 2
-    failed = sum(report["run"]["failed"].values())
+    except (asyncio.CancelledError, KeyboardInterrupt):  # a signal before the first item: nothing to record
+        print("build: interrupted before any item was built", file=sys.stderr)
+        return 130
+    run = report["run"]
+    failed = sum(run["failed"].values())
     summary = {
         "records": report["records"],
         "kept": report["total"]["kept"],
@@ -106,8 +120,27 @@ def run(args: argparse.Namespace) -> int:
         "failed": failed,
         "report": str(args.out / "report.json"),
     }
-    print(json.dumps(summary))
-    if failed or report["stopped"]:
-        print(f"{failed} item(s) failed after retries; re-run the same command to retry them", file=sys.stderr)
+    print(json.dumps(summary), flush=True)
+    items = run["input_items"] - run["skipped_done"]
+    failed_by = ", ".join(f"{kind} {n}" for kind, n in run["failed"].items())
+    line = (f"build: {failed} of {items} item(s) failed" + (f" ({failed_by})" if failed else "")
+            + f", {run['kept']} kept, {sum(run['rejected'].values())} rejected")  # fmt: skip
+    if failed > spec.max_failed_frac * items:
+        print(f"{line}: over --max-failed-frac {spec.max_failed_frac:g}; re-run the same command to retry them",
+              file=sys.stderr)
+        return DEGRADED_EXIT
+    if report["stopped"]:
+        print(f"{line}; stopped early: {report['stopped']}", file=sys.stderr)
         return 1
+    print(line + ("; re-run the same command to retry them" if failed else ""), file=sys.stderr)
     return 0
+
+
+async def _until_signalled(build: Any) -> Any:
+    """Run the build with SIGTERM/SIGINT cancelling it (the runner records the items in flight and reports)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    return await build

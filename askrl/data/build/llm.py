@@ -64,6 +64,7 @@ def client_config(
     retry: RetryConfig | None = None,
     breaker: BreakerConfig | None = None,
     name: str = "llm",
+    max_tokens: int = GENERATE_MAX_TOKENS,
 ) -> JudgeClientConfig:
     """A judge-client config over ``urls`` (each an OpenAI-compatible base URL ending in ``/v1``).
 
@@ -86,7 +87,7 @@ def client_config(
         max_concurrency=max_concurrency,
         request_timeout_s=request_timeout_s,
         call_timeout_s=call_timeout_s,
-        max_tokens=GENERATE_MAX_TOKENS,
+        max_tokens=max_tokens,
         retry=retry or RetryConfig(),
         breaker=breaker or BreakerConfig(),
     )
@@ -106,6 +107,7 @@ class BuildLLM:
         *,
         prompt_version: str = "v1",
         policy_max_tokens: int = 4096,
+        max_tokens: int = GENERATE_MAX_TOKENS,
     ) -> None:
         self.prompt_version = prompt_version
         self.prompt_hashes = prompt_hashes(prompt_version)  # validates every template before any call
@@ -113,6 +115,8 @@ class BuildLLM:
         self.policy = JudgeClient(policy) if policy is not None else None
         self.judge = LLMJudge(self.client)
         self.policy_max_tokens = policy_max_tokens
+        self.max_tokens = max_tokens  # the generation's budget (``--max-tokens``), and a cap on every other step's
+        self.answer_max_tokens = min(ANSWER_MAX_TOKENS, max_tokens)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -136,7 +140,7 @@ class BuildLLM:
             self._messages(f"generate_{task}", ori_question=qa.ori_question, expected_answer=qa.expected_answer),
             schema,
             temperature=GENERATE_TEMPERATURE,
-            max_tokens=GENERATE_MAX_TOKENS,
+            max_tokens=self.max_tokens,
         )  # type: ignore[return-value]
 
     async def solve(self, question: str) -> JudgeResult[BuildAnswer]:
@@ -145,7 +149,7 @@ class BuildLLM:
             self._messages("solve", question=question),
             BuildAnswer,
             temperature=CHECK_TEMPERATURE,
-            max_tokens=ANSWER_MAX_TOKENS,
+            max_tokens=self.answer_max_tokens,
         )
 
     async def verify_askmind(self, qa: QAItem, variant: BuildAskMind) -> JudgeResult[BuildPointCheck]:
@@ -207,7 +211,7 @@ class BuildLLM:
             ),
             BuildMessage,
             temperature=ASK_TEMPERATURE,
-            max_tokens=ANSWER_MAX_TOKENS,
+            max_tokens=self.answer_max_tokens,
             use_cache=False,
         )
 
@@ -233,7 +237,7 @@ class BuildLLM:
             self._messages("answer", conversation=render_conversation(conversation_turns(history))),
             BuildMessage,
             temperature=ANSWER_TEMPERATURE,
-            max_tokens=ANSWER_MAX_TOKENS,
+            max_tokens=self.answer_max_tokens,
             use_cache=False,
         )
 
@@ -250,7 +254,7 @@ class BuildLLM:
             ),
             BuildMessage,
             temperature=ANSWER_TEMPERATURE,
-            max_tokens=ANSWER_MAX_TOKENS,
+            max_tokens=self.answer_max_tokens,
             use_cache=False,
         )
 

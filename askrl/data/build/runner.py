@@ -2,7 +2,9 @@
 
 Who uses it: ``python -m askrl.data build`` (``cli.py``) and ``scripts/bench_build.py``. Order:
 1. the input is loaded and validated in full (``inputs.load_qa``) and every prompt template is checked: bad input
-   stops here with ``FILE:LINE: field`` errors, before any LLM call;
+   stops here with ``FILE:LINE: field`` errors, before any LLM call; then every endpoint must answer
+   ``/v1/models`` with its model (the check training's preflight uses), so a dead ``--llm-url`` stops the build
+   in seconds instead of after a whole call deadline;
 2. ``DIR/build.json`` is written or, when ``DIR`` holds a build, checked to be the same build (``store``);
 3. ids already in ``records.jsonl`` or ``rejected.jsonl`` are skipped; the near-duplicate index is rebuilt from
    the kept records;
@@ -12,10 +14,12 @@ Who uses it: ``python -m askrl.data build`` (``cli.py``) and ``scripts/bench_bui
 5. ``concurrency`` workers build items (``pipeline.build_item``); each outcome is committed at once (near-duplicate
    gate, then one flushed line in ``records.jsonl``, ``rejected.jsonl`` or ``failed.jsonl``). A failure saying that
    no endpoint answered for a whole call deadline (the judge client's ``UNAVAILABLE``) stops the build: the items
-   in flight are cancelled (a re-run builds them) instead of every remaining item failing the same way;
+   in flight are cancelled instead of every remaining item failing the same way. Items in flight when the build
+   stops (that, or SIGTERM/SIGINT cancelling it) are written to ``failed.jsonl`` as ``interrupted``; a re-run
+   builds them (and whatever a SIGKILL cut off: anything not kept or rejected is built again);
 6. ``DIR/report.json`` and a table of kept / rejected-by-reason / failed-by-step counts (this run and in total).
 
-A progress bar (tqdm, on stderr) shows kept, rejected and failed. How it fails: ``DataError`` /
+A progress bar (tqdm, on stderr) shows kept, rejected, failed and the items in flight. How it fails: ``DataError`` /
 ``DataValidationError`` / ``RubricError`` before any call; an LLM problem never raises (it is a ``Failed``
 outcome, retried by the next run).
 
@@ -40,7 +44,7 @@ from askrl.data.build.dedup import NearDuplicateIndex
 from askrl.data.build.difficulty import PassRate, balance, bucket_of, sample_pass_rate
 from askrl.data.build.gates import GateLimits
 from askrl.data.build.inputs import QAItem, load_qa
-from askrl.data.build.llm import BuildLLM, Task, client_config
+from askrl.data.build.llm import GENERATE_MAX_TOKENS, BuildLLM, Task, client_config
 from askrl.data.build.outcomes import Failed, Kept, Outcome, Rejected
 from askrl.data.build.pipeline import ItemOptions, build_item
 from askrl.data.build.report import BuildCounts, print_table, write_report
@@ -83,6 +87,8 @@ class BuildSpec:
     request_timeout_s: float = 300.0
     call_timeout_s: float = 900.0
     policy_max_tokens: int = 4096
+    max_tokens: int = GENERATE_MAX_TOKENS  # the generation's reply budget and a cap on every other step's
+    max_failed_frac: float = 0.05  # failed items above this share of the run's items: the CLI exits 3
     retry: RetryConfig | None = None  # the judge client's defaults when None (tests shorten the backoff)
     breaker: BreakerConfig | None = None
     seed: int = 0
@@ -100,6 +106,21 @@ class BuildSpec:
             raise DataError(f"--dedup-threshold must be in (0, 1], got {self.dedup_threshold}")
         if self.limits.max_points < 1 or self.limits.min_claims < 1:
             raise DataError("--max-points and --min-claims must be at least 1")
+        if self.max_tokens < 1 or not 0.0 <= self.max_failed_frac <= 1.0:
+            raise DataError("--max-tokens must be at least 1 and --max-failed-frac in [0, 1]")
+
+    def check_endpoints(self) -> None:
+        """Every generator (and policy) endpoint answers ``/v1/models`` with its model, before the first item."""
+        from askrl.train.preflight import check_judge_endpoints
+
+        wanted = [(url, self.llm_model, self.api_key_env) for url in self.llm_urls]
+        if self.pass_rate_samples:
+            wanted += [(url, self.policy_model or self.llm_model, self.api_key_env)
+                       for url in self.policy_urls or self.llm_urls]  # fmt: skip
+        problems = check_judge_endpoints(dict.fromkeys(wanted), label="LLM endpoint",
+                                         fix="start it or fix --llm-url / --policy-url")  # fmt: skip
+        if problems:
+            raise DataError("\n".join(problems))
 
     def meta(self, prompt_hashes: dict[str, str], judge_prompts: dict[str, str]) -> dict[str, Any]:
         return {
@@ -135,6 +156,23 @@ class _Committer:
         self.rejected = store.Sink(spec.out / store.REJECTED)
         self.failed = store.Sink(spec.out / store.FAILED, fresh=True)
         self.bar: tqdm[Any] | None = None
+        self.in_flight = 0
+
+    def show_in_flight(self, count: int) -> None:
+        """The items being built right now, in the bar (a slow model otherwise shows 0 % for minutes)."""
+        self.in_flight = count
+        self._postfix(refresh=self.bar is not None and self.bar.n == 0)  # later updates redraw it anyway
+
+    def _postfix(self, *, refresh: bool) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(kept=self.counts.kept, rejected=sum(self.counts.rejected.values()),
+                                 failed=sum(self.counts.failed.values()), in_flight=self.in_flight,
+                                 refresh=refresh)  # fmt: skip
+
+    def interrupted(self, qa: QAItem, why: str) -> None:
+        """An item cut off mid-build: recorded as failed (``interrupted``), so the count and the file say so."""
+        self.failed.write({"id": qa.id, "step": "interrupted", "kind": "interrupted", "error": why})
+        self.counts.failed["interrupted"] += 1
 
     def commit(self, qa: QAItem, outcome: Outcome) -> None:
         if isinstance(outcome, Kept):
@@ -175,12 +213,7 @@ class _Committer:
                 raise JudgeUnavailableError(outcome.error)
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix(
-                kept=self.counts.kept,
-                rejected=sum(self.counts.rejected.values()),
-                failed=sum(self.counts.failed.values()),
-                refresh=False,
-            )
+            self._postfix(refresh=False)
 
     def close(self) -> None:
         for sink in (self.kept, self.rejected, self.failed):
@@ -192,15 +225,26 @@ async def _pool(
     concurrency: int,
     work: Callable[[QAItem], Awaitable[R]],
     on_done: Callable[[QAItem, R], None],
+    committer: _Committer | None = None,
 ) -> None:
     """Run ``work(item)`` for every item with ``concurrency`` workers, calling ``on_done(item, result)`` in turn.
 
     The first exception a worker raises (``JudgeUnavailableError``: the LLM is gone) cancels the other workers and
-    propagates; everything committed before it is already on disk.
+    propagates, as does cancelling the pool (SIGTERM); everything committed before is already on disk, and with a
+    ``committer`` the items cut off in flight are recorded as ``interrupted`` and the bar shows the items in flight.
     """
     queue: asyncio.Queue[QAItem] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
+    active: dict[str, QAItem] = {}
+
+    def track(item: QAItem, started: bool) -> None:
+        if started:
+            active[item.id] = item
+        else:
+            active.pop(item.id, None)
+        if committer is not None:
+            committer.show_in_flight(len(active))
 
     async def worker() -> None:
         while True:
@@ -208,7 +252,10 @@ async def _pool(
                 item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            on_done(item, await work(item))
+            track(item, True)
+            result = await work(item)
+            track(item, False)
+            on_done(item, result)
 
     tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
     if not tasks:
@@ -221,6 +268,8 @@ async def _pool(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for item in list(active.values()) if committer is not None else []:
+            committer.interrupted(item, "the build stopped while this item was in flight; a re-run builds it")
 
 
 async def _sample_rates(
@@ -242,7 +291,8 @@ async def _sample_rates(
         bar.update(1)
 
     try:
-        await _pool(todo, spec.concurrency, lambda qa: sample_pass_rate(llm, qa, spec.pass_rate_samples), done)
+        await _pool(todo, spec.concurrency, lambda qa: sample_pass_rate(llm, qa, spec.pass_rate_samples), done,
+                    committer)
     finally:
         bar.close()
         sink.close()
@@ -253,6 +303,7 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
     """Run the build ``spec`` describes (see the module docstring); returns the report written to ``report.json``."""
     spec.check()
     items = load_qa(spec.input, spec.mapping, spec.limit)
+    spec.check_endpoints()
     policy_cfg = None
     if spec.pass_rate_samples:
         policy_cfg = client_config(
@@ -275,9 +326,11 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
         call_timeout_s=spec.call_timeout_s,
         retry=spec.retry,
         breaker=spec.breaker,
+        max_tokens=spec.max_tokens,
     )
     llm = BuildLLM(
-        generator_cfg, policy_cfg, prompt_version=spec.prompt_version, policy_max_tokens=spec.policy_max_tokens
+        generator_cfg, policy_cfg, prompt_version=spec.prompt_version, policy_max_tokens=spec.policy_max_tokens,
+        max_tokens=spec.max_tokens,
     )
     try:
         store.check_resumable(spec.out, spec.meta(llm.prompt_hashes, llm.judge.prompt_hashes))
@@ -318,12 +371,18 @@ async def _run(spec: BuildSpec, llm: BuildLLM, items: list[QAItem]) -> dict[str,
             total=len(todo), desc=f"build {spec.task}", unit="item", disable=not spec.progress, dynamic_ncols=True
         )
         try:
-            await _pool(todo, spec.concurrency, lambda qa: build_item(llm, spec.task, qa, options), committer.commit)
+            await _pool(todo, spec.concurrency, lambda qa: build_item(llm, spec.task, qa, options), committer.commit,
+                        committer)
         finally:
             committer.bar.close()
     except JudgeUnavailableError as err:
         stopped = f"the LLM endpoints are unavailable, build stopped (re-run to resume): {err}"
         logger.error("%s", stopped)
+    except asyncio.CancelledError:  # SIGTERM/SIGINT (the CLI cancels the build): report what was done, then stop
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        stopped = "interrupted (SIGTERM/SIGINT); the items in flight are in failed.jsonl, re-run to resume"
     finally:
         committer.close()
     counts.wall_s = time.monotonic() - start

@@ -37,7 +37,7 @@ MAYA = {"id": "maya", "ori_question": "Maya buys 4 notebooks that cost 3 dollars
 def build(server: ScriptedServer, out: Path, input_path: Path | str, **options: Any) -> dict[str, Any]:
     spec = BuildSpec(
         task=options.pop("task", "askmind"), input=str(input_path), out=out, llm_urls=(server.base_url,),
-        retry=FAST_RETRY, progress=False, **options,
+        llm_model="scripted", retry=FAST_RETRY, progress=False, **options,
     )  # fmt: skip
     return asyncio.run(run_build(spec))
 
@@ -182,7 +182,7 @@ def test_bad_input_stops_before_any_llm_call(
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps(MAYA) + "\n" + json.dumps({"problem": "x", "expected_answer": 3}) + "\n{oops\n")
     code = data_main(["build", "--task", "askmind", "--input", str(qa), "--out", str(tmp_path / "out"),
-                      "--llm-url", server.base_url, "--map", "question=problem", "--no-progress"])  # fmt: skip
+                      "--llm-url", server.base_url, "--llm-model", "scripted", "--map", "question=problem", "--no-progress"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
     assert f"{qa}:1: field 'problem (mapped to ori_question)': missing" in err
@@ -210,7 +210,7 @@ def test_failed_items_are_retried_by_a_rerun(
 def test_another_build_in_the_same_folder_is_refused(server: ScriptedServer, tmp_path: Path) -> None:
     build(server, tmp_path / "out", DEMO, limit=2)
     code = data_main(["build", "--task", "overconfidence", "--input", str(DEMO), "--out", str(tmp_path / "out"),
-                      "--llm-url", server.base_url, "--no-progress"])  # fmt: skip
+                      "--llm-url", server.base_url, "--llm-model", "scripted", "--no-progress"])  # fmt: skip
     assert code == 2
 
 
@@ -291,15 +291,28 @@ def test_build_from_shared_math500(server: ScriptedServer, tmp_path: Path, share
     assert load_records(tmp_path / "out" / "records.jsonl").kind == "askmind"
 
 
-def test_an_llm_that_is_gone_stops_the_build_with_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_llm_endpoint_that_is_down_stops_the_build_in_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The endpoint check before the first item (as train and eval do): exit 2 naming the URL, instead of waiting out
+    the 900 s call deadline with a breaker warning every few seconds."""
     import socket
+    import time
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    started = time.monotonic()
     code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
-                      "--llm-url", f"http://127.0.0.1:{port}/v1", "--call-timeout-s", "1", "--no-progress"])  # fmt: skip
-    assert code == 1
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert "unavailable" in report["stopped"] and report["run"]["kept"] == 0
-    assert lines(tmp_path / "out" / "records.jsonl") == []
+                      "--llm-url", f"http://127.0.0.1:{port}/v1", "--no-progress"])  # fmt: skip
+    assert code == 2 and time.monotonic() - started < 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"LLM endpoint http://127.0.0.1:{port}/v1: no answer from http://127.0.0.1:{port}/v1/models "
+                   "(ConnectError); start it or fix --llm-url / --policy-url"]  # fmt: skip
+    assert not (tmp_path / "out").exists()  # nothing started
+
+
+def test_an_endpoint_serving_another_model_is_refused_before_any_item(server: ScriptedServer, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code = data_main(["build", "--task", "askmind", "--input", str(DEMO), "--out", str(tmp_path / "out"),
+                      "--llm-url", server.base_url, "--llm-model", "qwen", "--no-progress"])  # fmt: skip
+    assert code == 2 and server.requests() == []
+    assert "serves ['scripted'], not 'qwen'" in capsys.readouterr().err

@@ -25,7 +25,7 @@ DEMO = REPO / "examples" / "qa_demo.jsonl"
 
 def _command(server: ScriptedServer, out: Path) -> list[str]:
     return [sys.executable, "-m", "askrl.data", "build", "--task", "askmind", "--input", str(DEMO), "--out", str(out),
-            "--llm-url", server.base_url, "--concurrency", "2", "--no-progress"]  # fmt: skip
+            "--llm-url", server.base_url, "--llm-model", "scripted", "--concurrency", "2", "--no-progress"]  # fmt: skip
 
 
 def _ids(path: Path) -> list[str]:

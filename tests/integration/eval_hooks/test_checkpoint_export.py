@@ -114,12 +114,64 @@ def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path,
     assert graded, "the evaluation judge was never asked"
 
 
-def test_export_refuses_to_replace_a_folder_that_is_not_a_model(run_dir: Path, tmp_path: Path) -> None:
-    from askrl.export import export
+def test_export_never_deletes_files_it_did_not_write(run_dir: Path, tmp_path: Path, capsys) -> None:
+    from askrl.export import MANIFEST, export
 
     precious = tmp_path / "notes"
     precious.mkdir()
     (precious / "thesis.tex").write_text("do not delete")
-    with pytest.raises(ConfigError, match="is not a model folder"):
+    with pytest.raises(ConfigError, match=r"holds 1 file\(s\) askrl.export did not write \(thesis.tex\)"):
         export(run_dir, precious, check_vllm=False)
-    assert (precious / "thesis.tex").is_file()
+    assert (precious / "thesis.tex").read_text() == "do not delete"
+
+    out = tmp_path / "export"
+    export(run_dir, out, check_vllm=False)
+    (out / "my_notes.txt").write_text("mine")  # a file the user put into the model folder
+    with pytest.raises(ConfigError, match=r"did not write \(my_notes.txt\)"):
+        export(run_dir, out, check_vllm=False)
+    assert (out / "my_notes.txt").read_text() == "mine"
+    (out / "my_notes.txt").unlink()
+    capsys.readouterr()
+    export(run_dir, out, check_vllm=False)  # its own earlier export: replaced without --force, each file listed
+    err = capsys.readouterr().err
+    assert f"askrl: replaced: {out / 'README.md'}" in err and f"askrl: replaced: {out / MANIFEST}" in err
+
+    (out / "my_notes.txt").write_text("mine")
+    export(run_dir, out, check_vllm=False, force=True)
+    assert f"askrl: removed: {out / 'my_notes.txt'}" in capsys.readouterr().err
+    modes = {(out / name).stat().st_mode & 0o777 for name in json.loads((out / MANIFEST).read_text())["files"]}
+    assert len(modes) == 1 and modes != {0o600}, modes  # the weights too, not 0600 beside 0644
+
+
+def test_export_cli_prints_askrl_lines_only_and_the_card_names_the_demo_data(run_dir: Path, tmp_path: Path) -> None:
+    import os
+    import re
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run, ignore=shutil.ignore_patterns("eval", "merged", "logs"))
+    step = run / "eval" / "global_step_4"
+    step.mkdir(parents=True)
+    config = {"suites": {"askmind": {"limit": 4, "data": {"test.jsonl": "1865dff1d615d1e3"},
+                                     "files": ["/cache/eval-demo/ask_bench/ask_mind/test.jsonl"],
+                                     "sources": ["askrl_demo_askmind"]}}}  # fmt: skip
+    (step / "summary.json").write_text(json.dumps({"askmind": {"acc": 0.25, "n": 4}, "config": config}))
+    (run / "eval" / "history.jsonl").write_text(json.dumps(
+        {"global_step": 4, "status": "ok", "backend": "rollout", "wall_s": 9.0,
+         "suites": {"askmind": {"acc": 0.25, "n": 4.0}}, "error": None}) + "\n")  # fmt: skip
+    out = tmp_path / "export"
+    proc = subprocess.run([sys.executable, "-m", "askrl.export", "--run", str(run), "--out", str(out), "--skip-vllm"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["step"] == 4
+    lines = proc.stderr.strip().splitlines()
+    ours = re.compile(r"^(askrl: |WARNING \S+ \S+ askrl[.\w]*: )")  # notices and askrl's own logger
+    assert lines and all(ours.match(line) for line in lines), lines  # no third-party warnings, no shard bars
+    assert lines[0].startswith("askrl: the merger's, transformers' and vLLM's output go to ")
+    log = Path(lines[0].split(" go to ")[1].split(" (")[0])
+    assert log.is_file() and log.parent == run / "logs"
+    card = (out / "README.md").read_text()
+    assert "| askmind | 0.25 | 4 |" in card
+    assert "askmind: **generated demo records** (`askrl_demo_askmind`" in card and "not AskBench" in card
+    assert "`/cache/eval-demo/ask_bench/ask_mind/test.jsonl` (sha256 test.jsonl 1865dff1d615d1e3)" in card

@@ -58,6 +58,21 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     assert problems(path) == [f"{path}:2: invalid JSON: Expecting property name enclosed in double quotes at column 13"]
 
 
+def test_truncated_line_reports_the_unterminated_string(tmp_path: Path) -> None:
+    """A line cut mid-string (a kill while writing): json's own message for it, not the newline's."""
+    path = write_jsonl(tmp_path / "a.jsonl", [GOOD_ASKMIND, '{"id": "x", "ori_question": "What is 2'])
+    assert problems(path) == [f"{path}:2: invalid JSON: Unterminated string starting at column 29"]
+
+
+def test_trailing_blank_lines_are_accepted_but_not_blank_lines_between_records(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(GOOD_ASKMIND) + "\n\n  \n", encoding="utf-8")
+    assert load_records(path).ids == ["r1"]
+    path.write_text(json.dumps(GOOD_ASKMIND) + "\n\n" + json.dumps({**GOOD_ASKMIND, "id": "r2"}) + "\n\n",
+                    encoding="utf-8")
+    assert problems(path) == [f"{path}:2: blank line (JSONL needs one object per line)"]
+
+
 def test_missing_field(tmp_path: Path) -> None:
     row = {k: v for k, v in GOOD_ASKMIND.items() if k != "degraded_info"}
     path = write_jsonl(tmp_path / "a.jsonl", [row])
