@@ -49,6 +49,10 @@ HEAD_PORTS = ("--port", "--dashboard-port", "--ray-client-server-port", "--node-
               "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port", "--runtime-env-agent-port",
               "--metrics-export-port")  # fmt: skip
 WORKER_PORTS = HEAD_PORTS[3:]  # a worker node has no GCS, dashboard or client server of its own
+# Every process of the cluster and the driver agree on Ray's auth mode: `ray start --head` turns token auth on when
+# a token file exists (~/.ray/auth_token, left by any earlier local ray.init), but a join at an explicit address does
+# not read it, and the worker node is then refused ("Authentication token is missing or incorrect").
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 CHECKSUM_LINE = re.compile(r"hf_cpu weights loaded: replica=(\d+) global_steps=(\d+) tensors=\d+ checksum=([0-9a-f]+)")
 
 
@@ -100,7 +104,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClust
 
     logs = tmp_path_factory.mktemp("ray_cluster")
     temp_dir = tempfile.mkdtemp(prefix="askrl-mn-", dir="/tmp")  # short: Ray socket paths must stay < 108 bytes
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, **RAY_ENV}
     ports = free_ports(len(HEAD_PORTS) + len(WORKER_PORTS))
     head_ports, worker_ports = ports[: len(HEAD_PORTS)], ports[len(HEAD_PORTS) :]
     address, dashboard = f"127.0.0.1:{head_ports[0]}", f"http://127.0.0.1:{head_ports[1]}"
@@ -148,8 +152,8 @@ def multinode_run(ray_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFa
 
     workdir = tmp_path_factory.mktemp("multinode")
     run_dir = workdir / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ASKRL_DATA_DIR": "", "PYTHONUNBUFFERED": "1",
-           "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}  # fmt: skip  (dedup would merge the 2 servers' lines)
+    env = {**os.environ, **RAY_ENV, "HF_HUB_OFFLINE": "1", "ASKRL_DATA_DIR": "", "PYTHONUNBUFFERED": "1",
+           "RAY_DEDUP_LOGS": "0"}  # fmt: skip  (dedup would merge the 2 servers' lines)
     env.pop("RAY_ADDRESS", None)
     cmd = [
         sys.executable, "-m", "askrl.train", "recipe=askmind_grpo",
