@@ -3,7 +3,7 @@ PY := .venv/bin/python
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup train test test-fast lint
+.PHONY: setup train test test-fast lint verl-vllm test-verl-vllm
 
 setup:
 	bash scripts/setup.sh
@@ -21,3 +21,10 @@ test-fast: setup
 
 lint:
 	$(PY) -m ruff check askrl reward eval_hooks tests scripts
+
+# Opt-in, not part of `make test`: VERL's own vLLM rollout on vLLM's CPU build (docs/vllm_rollout_cpu.md).
+verl-vllm:
+	bash scripts/setup_verl_vllm.sh
+
+test-verl-vllm: setup verl-vllm
+	$(PY) -m pytest -m slow tests/e2e/test_verl_vllm_rollout.py $(PYTEST_ARGS)

@@ -48,6 +48,9 @@ _EXPORTS: dict[str, str] = {
     "ensure_async_iterator": "verl.workers.rollout.utils:ensure_async_iterator",
     "BaseRollout": "verl.workers.rollout.base:BaseRollout",
     "rollout_base_module": "verl.workers.rollout.base",
+    # VERL's vLLM rollout (only importable where vLLM is installed: askrl.cpu.vllm_reload)
+    "vLLMColocateWorkerExtension": "verl.workers.rollout.vllm_rollout.utils:vLLMColocateWorkerExtension",
+    "BucketedWeightReceiver": "verl.workers.rollout.vllm_rollout.bucketed_weight_transfer:BucketedWeightReceiver",
     # platform
     "PlatformBase": "verl.plugin.platform.platform_base:PlatformBase",
     "PlatformRegistry": "verl.plugin.platform.platform_manager:PlatformRegistry",

@@ -2,9 +2,10 @@
 
 Mirrors ``verl.trainer.main_ppo.main``: ``run_ppo`` does ``ray.init(**ray_kwargs.ray_init)`` and runs
 :mod:`askrl.trainer.task_runner`'s TaskRunner. On CPU an unset ``ray_kwargs.ray_init._temp_dir`` gets a fresh
-private dir first. While it trains, a quiet console (:mod:`askrl.train.console`) shows the progress bar, one
-metrics line per step and evaluation results (:class:`askrl.train.progress.StepWatcher`); at the end every run
-prints its summary table (:mod:`askrl.train.summary`).
+private dir first, unless the driver joins a running cluster (``ray_init.address: HOST:PORT``, multi-node). While
+it trains, a quiet console (:mod:`askrl.train.console`) shows the progress bar, one metrics line per step and
+evaluation results (:class:`askrl.train.progress.StepWatcher`); at the end every run prints its summary table
+(:mod:`askrl.train.summary`).
 
     launch(check(prepare(resolve(compose(["recipe=smoke", "profile=cpu"])))))
 """
@@ -20,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from askrl.train import console
 from askrl.train.check import Checked
+from askrl.train.preflight import joins_cluster
 from askrl.train.progress import StepWatcher
 from askrl.train.summary import print_summary, summary_rows
 
@@ -37,7 +39,9 @@ def launch(checked: Checked) -> None:
     if settings.dry_run:
         sys.stdout.write(OmegaConf.to_yaml(cfg))
         return
-    if settings.platform == "cpu" and cfg.ray_kwargs.ray_init.get("_temp_dir") is None:
+    ray_init = cfg.ray_kwargs.ray_init
+    # A driver that joins a running cluster (multi-node) uses the temp dir of the node it attaches to.
+    if settings.platform == "cpu" and not joins_cluster(ray_init) and ray_init.get("_temp_dir") is None:
         with open_dict(cfg):
             cfg.ray_kwargs.ray_init._temp_dir = _private_ray_dir()
     logger.info("launching VERL trainer; Ray temp dir %s", cfg.ray_kwargs.ray_init.get("_temp_dir"))

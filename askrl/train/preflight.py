@@ -5,6 +5,7 @@ Checks (each a small function returning problem lines, so tests can drive them o
 - every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge);
 - the model path has weights and a tokenizer with a chat template;
 - the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check);
+- a driver that joins a running Ray cluster (``ray_kwargs.ray_init.address``, multi-node) passes no resources;
 - checkpoint evaluation (``askrl.eval``): its own judge endpoints answer, its local suite data exists, the GPUs it
   sets aside stay out of Ray's pool, and the ``rollout`` backend is not asked of a trainer without rollout servers.
 
@@ -127,6 +128,22 @@ def check_gpus(needed: int, nnodes: int, device: str, available: int | None = No
     return []
 
 
+def joins_cluster(ray_init: dict) -> bool:
+    """Whether ``ray.init`` joins a running cluster at an explicit address (``HOST:PORT`` or ``auto``, multi-node)."""
+    return ray_init.get("address") not in (None, "local")
+
+
+def check_ray_init(ray_init: dict) -> list[str]:
+    """A driver joining a running cluster may not declare resources: Ray refuses them after minutes of set-up."""
+    if not joins_cluster(ray_init):
+        return []
+    given = [key for key in ("num_cpus", "num_gpus") if ray_init.get(key) is not None]
+    if not given:
+        return []
+    return [f"ray_kwargs.ray_init.address={ray_init['address']} joins a running Ray cluster, whose resources each node "
+            f"declares (ray start --num-cpus/--num-gpus): set " + " ".join(f"ray_kwargs.ray_init.{k}=null" for k in given)]
+
+
 def check_overlong(reward_block: dict, response_length: int) -> list[str]:
     """An enabled overlong penalty's buffer must fit the response budget (else every agent loop would refuse)."""
     from reward.config import RewardConfig
@@ -161,7 +178,9 @@ def check_eval(cfg, settings) -> list[str]:  # noqa: ANN001  (DictConfig, AskrlS
             except AskrlError as err:
                 problems.append(f"askrl.eval.suites: {suite.name}: {err}; fix askrl.eval.data_dir or $ASKRL_DATA_DIR")
     backend = ev.resolved_backend()
-    if backend == "serve" and ev.gpus is not None:
+    ray_init = OmegaConf.to_container(cfg.ray_kwargs.ray_init)
+    # On a joined cluster the driver node's `ray start --num-gpus` keeps the evaluation GPUs out of Ray (README).
+    if backend == "serve" and ev.gpus is not None and not joins_cluster(ray_init):
         ids = [int(i) for i in ev.gpus.split(",")]
         ray_gpus = OmegaConf.select(cfg, "ray_kwargs.ray_init.num_gpus")
         if ray_gpus is None:
@@ -191,6 +210,7 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
         if judge.backend == "llm" and judge.client is not None:
             problems += check_judge_endpoints((e.base_url, e.model, e.api_key_env) for e in judge.client.endpoints)
     problems += check_gpus(int(cfg.trainer.n_gpus_per_node), int(cfg.trainer.nnodes), str(cfg.trainer.device))
+    problems += check_ray_init(OmegaConf.to_container(cfg.ray_kwargs.ray_init))
     problems += check_eval(cfg, settings)
     if problems:
         raise PreflightError(problems)

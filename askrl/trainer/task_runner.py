@@ -55,6 +55,30 @@ def use_askrl_trainer() -> None:
         registry[mode] = cls
 
 
-def task_runner_class() -> Any:
-    """The Ray actor class to pass to ``run_ppo`` (one CPU, like VERL's own ``TaskRunnerV1``)."""
-    return ray.remote(num_cpus=1)(AskrlTaskRunner)
+class OnDriverNode:
+    """A Ray actor class whose actors are placed on the driver's node: what ``run_ppo`` gets as its TaskRunner class.
+
+    Why: the TaskRunner runs the trainer loop, the checkpoint callback and the ``serve`` evaluation backend's model
+    server (on ``askrl.eval.gpus``, ids of that node), and writes the run dir's ``metrics.jsonl`` that the driver's
+    console reads. On a multi-node cluster Ray could place it on any node with a free CPU; pinned, it runs where
+    ``python -m askrl.train`` was started. ``run_ppo`` calls ``.remote()`` (or ``.options(...).remote()``) only
+    after ``ray.init``, which is when the driver's node is known.
+    """
+
+    def __init__(self, actor_class: Any) -> None:
+        self._actor_class = actor_class
+
+    def options(self, **options: Any) -> Any:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        node = ray.get_runtime_context().get_node_id()
+        strategy = NodeAffinitySchedulingStrategy(node_id=node, soft=False)
+        return self._actor_class.options(scheduling_strategy=strategy, **options)
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self.options().remote(*args, **kwargs)
+
+
+def task_runner_class() -> OnDriverNode:
+    """The TaskRunner class to pass to ``run_ppo``: one CPU, like VERL's own ``TaskRunnerV1``, on the driver's node."""
+    return OnDriverNode(ray.remote(num_cpus=1)(AskrlTaskRunner))

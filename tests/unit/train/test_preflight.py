@@ -84,6 +84,18 @@ def test_gpu_count() -> None:
     assert check_gpus(8, 2, "cuda", available=0) == []  # multi-node: each node checks its own
 
 
+def test_a_driver_joining_a_cluster_declares_no_resources() -> None:
+    from askrl.train.preflight import check_ray_init
+
+    assert check_ray_init({"address": "local", "num_cpus": 32, "num_gpus": 1}) == []  # starts its own cluster
+    assert check_ray_init({"address": None, "num_gpus": 8}) == []
+    assert check_ray_init({"address": "10.0.0.1:6379", "num_cpus": None, "num_gpus": None}) == []
+    (line,) = check_ray_init({"address": "10.0.0.1:6379", "num_cpus": 32, "num_gpus": None})
+    assert line == ("ray_kwargs.ray_init.address=10.0.0.1:6379 joins a running Ray cluster, whose resources each node "
+                    "declares (ray start --num-cpus/--num-gpus): set ray_kwargs.ray_init.num_cpus=null")
+    assert check_ray_init({"address": "auto", "num_gpus": 8})[0].endswith("set ray_kwargs.ray_init.num_gpus=null")
+
+
 def test_error_lists_every_problem() -> None:
     err = PreflightError(["a: fix a", "b: fix b"])
     assert str(err) == "preflight failed:\n  - a: fix a\n  - b: fix b"
@@ -123,6 +135,8 @@ def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, sha
     assert "+ray_kwargs.ray_init.num_gpus=N" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=null"]))[0]
     assert "overlaps Ray's GPUs 0..8" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=9"]))[0]
     assert check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=8"])) == []
+    joined = ["ray_kwargs.ray_init.address=10.0.0.1:6379", "ray_kwargs.ray_init.num_gpus=null"]
+    assert check_eval(*_eval_config([*gpus, *joined])) == []  # the node's `ray start --num-gpus` sets them aside
     separate = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.backend=rollout",
                 "trainer.v1.trainer_mode=separate_async"]
     assert "use askrl.eval.backend=serve" in check_eval(*_eval_config(separate))[0]

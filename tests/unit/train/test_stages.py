@@ -50,7 +50,7 @@ def test_compose_finds_a_key_put_under_the_wrong_section() -> None:
 def test_compose_lists_the_profiles_for_an_unknown_one() -> None:
     with pytest.raises(ConfigError) as err:
         compose(["recipe=smoke", "profile=gpu"])
-    assert _one_line(err) == "profile=gpu: no such profile; available: cpu"
+    assert _one_line(err) == "profile=gpu: no such profile; available: cpu, cpu_vllm"
 
 
 def test_closest_keys_ranks_whole_paths_then_leaf_names() -> None:
