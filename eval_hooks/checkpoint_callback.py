@@ -165,7 +165,13 @@ class CheckpointEvalCallback(ProvenanceCallback):
     # ----------------------------------------------------------------- internals
     def _before_train_due(self, current: int, finished: set[int]) -> bool:
         """``askrl.eval.before_train``: the untrained policy (step 0) still needs its evaluation."""
-        return self.settings.before_train and self.backend == "rollout" and current == 0 and 0 not in finished
+        if not self.settings.before_train or current != 0 or 0 in finished:
+            return False
+        if self.backend != "rollout":
+            logger.warning("askrl.eval.before_train: no evaluation before training with backend %s (it evaluates "
+                           "saved checkpoints; step 0 has none)", self.backend)
+            return False
+        return True
 
     def _is_eval_step(self, step: int) -> bool:
         trainer_cfg = self.config.trainer

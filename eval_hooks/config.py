@@ -79,8 +79,8 @@ class EvalSettings(_Block):
     """Evaluate every k-th checkpoint save (the last step's save always)."""
     before_train: bool = False
     """Also evaluate the policy before the first step, as step 0 (VERL's ``trainer.val_before_train`` for askrl's
-    evaluation), so a run's results show the change training made; ``rollout`` backend only (``serve`` evaluates
-    saved checkpoints, and step 0 has none)."""
+    evaluation), so a run's results show the change training made. ``rollout`` backend only: ``serve`` evaluates
+    saved checkpoints and step 0 has none, so there it is skipped with a warning."""
     backend: Literal["serve", "rollout"] | None = None
     """None: ``serve`` when ``gpus`` is set, else ``rollout``."""
     gpus: str | None = None
@@ -136,9 +136,6 @@ class EvalSettings(_Block):
             raise ConfigError(f"askrl.eval.suites: unknown suites {bad}; known: {', '.join(SUITES)}")
         if self.gpus is not None and not re.fullmatch(r"\d+(,\d+)*", self.gpus):
             raise ConfigError(f"askrl.eval.gpus={self.gpus!r} must be a comma-separated list of GPU ids, e.g. '8,9'")
-        if self.before_train and self.backend == "serve":
-            raise ConfigError("askrl.eval.before_train evaluates the live rollout servers before step 1: it needs "
-                              "askrl.eval.backend=rollout (serve evaluates saved checkpoints only)")
         if self.backend == "rollout" and self.gpus is not None:
             raise ConfigError("askrl.eval.gpus sets GPUs aside for backend=serve; backend=rollout uses the rollout servers")
         return self

@@ -18,11 +18,13 @@ from omegaconf import OmegaConf
 
 from askrl import _verl
 from askrl.rollout.advantages import (
+    SHUFFLED_CONTROL,
     TRAJ_GRPO,
     TURN_GRPO,
     compute_traj_grpo_advantage,
     compute_turn_grpo_advantage,
     register_advantage_estimators,
+    shuffled_returns,
     turn_rewards,
     turn_spans,
 )
@@ -225,3 +227,21 @@ def test_turn_grpo_exact_values_with_std_normalisation():
     assert turns[0] == pytest.approx([3.9 / scale, 2.0 / scale], rel=1e-5)
     assert turns[1] == pytest.approx([-1.8 / scale, -2.0 / scale], rel=1e-5)
     assert turns[2] == pytest.approx([-2.1 / scale], rel=1e-5)
+
+
+def test_shuffled_control_permutes_returns_within_groups_and_keeps_masked_rows_out() -> None:
+    rows = [row([(0, 3, 1.0), (5, 7, 2.0)]), row([(0, 4, -1.0)]), row([(0, 2, 0.5)]),  # group a: returns 3, -1, .5
+            row([(0, 3, 4.0)]), row([(0, 3, -4.0)]), ([0.0] * L, [0] * L)]  # group b, and a masked row
+    rewards, mask = batch(rows)
+    index = np.array(["a", "a", "a", "b", "b", "b"])
+    shuffled = shuffled_returns(rewards, mask, index, np.random.default_rng(3))
+    ends = [spans[-1][1] - 1 for spans in map(turn_spans, mask[:5])]
+    assert sorted(float(shuffled[r, ends[r]]) for r in range(3)) == [-1.0, 0.5, 3.0]
+    assert sorted(float(shuffled[r, ends[r]]) for r in (3, 4)) == [-4.0, 4.0]
+    assert float(shuffled.abs().sum()) == sum(abs(float(shuffled[r, ends[r]])) for r in range(5))  # nothing else
+    assert not bool(shuffled[5].any())
+    # the control's advantages are askrl_turn_grpo's on the shuffled returns, through VERL's dispatch
+    register_advantage_estimators()
+    adv, _ = _verl.get_adv_estimator_fn(SHUFFLED_CONTROL)(rewards, mask, index, config=algo())
+    assert adv.shape == rewards.shape and not bool(adv[5].any())
+    assert bool(((adv != 0) <= (mask > 0)).all())  # only policy tokens carry advantage
