@@ -3,14 +3,14 @@
 Why: the learning benchmark (``scripts/bench_learning.py``) has to show a 135M policy change its behaviour in a few
 GRPO steps on 2 cores, graded by the offline lexical judge. So every item is as simple as a clarification item can
 be: a one-line arithmetic question about the user's own situation with exactly one fact left out (AskMind), whose
-clear twin differs from it only in that fact. The checklist item is two content words, one of them the question's
-own noun, so a question that names the missing quantity ("How many eggs are in a box?") hits it lexically. Every
+clear twin differs from it only in that fact. The checklist item ("Ask for the pen price") has two or three content
+words, so a question that names the missing quantity ("What is the price of a pen?") hits it lexically. Every
 prompt ends with the same short instruction (``HINT``), clear or not, so the two differ in the fact alone and the
 policy's baseline asks often enough (about a third of SmolLM2's replies) for GRPO groups to disagree.
 
 What it writes:
 - training rows (VERL parquet rows, ``askrl.data.verl_rows`` layout): each underspecified item, and its clear twin
-  as a row with an empty checklist (the clarify loop grades its first turn as the final answer: asking there
+  as a row with an empty checklist, marked ``extra_info.clear`` for the row checks (the clarify loop grades its first turn as the final answer: asking there
   costs ``final.still_asking``), so the reward pays for asking where a fact is missing and only there;
 - held-out evaluation data in the AskBench layout (``ask_bench/ask_mind/test.jsonl`` and the items' false-premise
   twins in ``ask_bench/ask_overconfidence/test.jsonl``), which the evaluator's ``calibration`` suite turns into
@@ -89,7 +89,8 @@ def clear_row(record: AskMindRecord, index: int) -> dict[str, Any]:
     """The clear twin as a training row: the original question, nothing hidden, an empty checklist."""
     row = record_to_row(record, index)
     row["prompt"] = [{"role": "user", "content": record.ori_question}]
-    row["extra_info"] = {**row["extra_info"], "hidden_info": "", "checklist": [], "id": f"{record.id}:clear"}
+    row["extra_info"] = {**row["extra_info"], "hidden_info": "", "checklist": [], "id": f"{record.id}:clear",
+                         "clear": True}
     return row
 
 
