@@ -110,7 +110,7 @@ def by_item(records: Sequence[dict[str, Any]], kind: str, value: Any) -> dict[st
     sums: dict[str, list[float]] = {}
     for r in records:
         if r["kind"] == kind:
-            sums.setdefault(r["item_id"], []).append(float(bool(value(r))))
+            sums.setdefault(r["id"], []).append(float(bool(value(r))))
     return {item: sum(v) / len(v) for item, v in sums.items()}
 
 
@@ -140,9 +140,14 @@ def run_arm(args: argparse.Namespace, arm: str, train: Path, eval_dir: Path) -> 
     code, wall_s = run_bounded(cmd, log=log, timeout_s=args.timeout_s)
     if code != 0:
         raise EvalError(f"{arm} run exited {code} after {wall_s:.0f}s (timeout {args.timeout_s:.0f}s); see {log}")
-    summary = arm_summary(arm, run_dir, args.steps, wall_s)
-    (args.out / f"{arm}.json").write_text(json.dumps(summary, indent=1))
-    return summary
+    (args.out / f"{arm}.wall_s").write_text(f"{wall_s:.1f}\n")
+    return arm_summary(arm, run_dir, args.steps, wall_s)
+
+
+def _wall_s(log: Path) -> float:
+    """A finished run's wall seconds (``<arm>.wall_s`` beside its log), NaN when unknown."""
+    path = log.with_suffix(".wall_s")
+    return float(path.read_text()) if path.is_file() else float("nan")
 
 
 def table(summaries: Sequence[dict[str, Any]]) -> str:
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("outputs/bench_learning"))
     parser.add_argument("--arm", choices=[*ARMS, "both"], default="both")
-    parser.add_argument("--table-only", action="store_true", help="re-read the runs under --out; train nothing")
+    parser.add_argument("--table-only", action="store_true", help="re-read the finished runs under --out; train nothing")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--prompts", type=int, default=4, help="prompts per step")
     parser.add_argument("--n", type=int, default=4, help="episodes per prompt (the GRPO group)")
@@ -209,8 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         eval_dir = write_eval_data(learning_records(args.eval_items, seed=args.seed + 1), args.out / "eval_data")
         for arm in ARMS if args.arm == "both" else [args.arm]:
             run_arm(args, arm, train, eval_dir)
-    summaries = [json.loads((args.out / f"{arm}.json").read_text()) for arm in ARMS
-                 if (args.out / f"{arm}.json").is_file()]
+    summaries = [arm_summary(arm, args.out / arm, args.steps, _wall_s(args.out / f"{arm}.log")) for arm in ARMS
+                 if (args.out / arm / "eval" / f"global_step_{args.steps}").is_dir()]
     print(table(summaries))
     figure = plot(summaries, args.out / "learning.png")
     load = os.getloadavg()
