@@ -79,7 +79,7 @@ def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_
         "askrl.cpu.rollout_n=8",
         "actor_rollout_ref.actor.ppo_mini_batch_size=2",
         "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
-        "actor_rollout_ref.actor.optim.lr=2e-3",
+        "actor_rollout_ref.actor.optim.lr=5e-3",
         "trainer.save_freq=-1",
         "trainer.logger=[console]",
         f"trainer.default_local_dir={run_dir}",
