@@ -15,6 +15,8 @@ What it does, per backend (``askrl.eval``, :mod:`eval_hooks.config`):
 - Finished evaluations are logged from the trainer's own thread, one per training step, as ``eval/<suite>/<metric>``
   with ``eval/global_step`` (wandb plots ``eval/*`` against it: its own step never goes backwards). A calibration
   result whose clear-prompt ask rate exceeds ``askrl.eval.alert.clear_ask_rate`` raises a wandb alert and a warning.
+- ``askrl.eval.before_train``: at start-up, before step 1, the untrained policy is evaluated as step 0 (rollout
+  backend), so every run has a "before" next to its "after".
 - Resume: steps whose evaluation has no line in ``eval/history.jsonl`` are redone (the evaluator resumes its files).
 - At the end the run waits up to ``askrl.eval.final_wait_s`` for pending evaluations and logs them.
 
@@ -115,6 +117,8 @@ class CheckpointEvalCallback(ProvenanceCallback):
                                                 error="interrupted; the rollout servers no longer hold these weights"))
                     continue
                 self._schedule(step, self.run_dir / f"global_step_{step}")
+            if self._before_train_due(current, finished):
+                self._rollout_due.insert(0, 0)
             self.after_weight_sync(trainer)
         except Exception:
             logger.exception("could not resume the evaluation history of %s; training goes on", self.run_dir)
@@ -161,6 +165,16 @@ class CheckpointEvalCallback(ProvenanceCallback):
             step += 1
 
     # ----------------------------------------------------------------- internals
+    def _before_train_due(self, current: int, finished: set[int]) -> bool:
+        """``askrl.eval.before_train``: the untrained policy (step 0) still needs its evaluation."""
+        if not self.settings.before_train or current != 0 or 0 in finished:
+            return False
+        if self.backend != "rollout":
+            logger.warning("askrl.eval.before_train: no evaluation before training with backend %s (it evaluates "
+                           "saved checkpoints; step 0 has none)", self.backend)
+            return False
+        return True
+
     def _is_eval_step(self, step: int) -> bool:
         trainer_cfg = self.config.trainer
         total = trainer_cfg.get("total_training_steps")

@@ -77,6 +77,10 @@ class EvalSettings(_Block):
     """Suites to run (a list, so a profile replaces a recipe's list instead of merging into it); empty: none."""
     every: int = Field(1, ge=1)
     """Evaluate every k-th checkpoint save (the last step's save always)."""
+    before_train: bool = False
+    """Also evaluate the policy before the first step, as step 0 (VERL's ``trainer.val_before_train`` for askrl's
+    evaluation), so a run's results show the change training made. ``rollout`` backend only: ``serve`` evaluates
+    saved checkpoints and step 0 has none, so there it is skipped with a warning."""
     backend: Literal["serve", "rollout"] | None = None
     """None: ``serve`` when ``gpus`` is set, else ``rollout``."""
     gpus: str | None = None

@@ -9,7 +9,8 @@ Who calls it: the check stage of ``python -m askrl.train`` (``askrl.train.check`
 config (``RewardRouting.from_trainer_config``) and the typed ``askrl.reward`` block.
 
 Contract (``on_judge_failure: mask`` only; ``penalize`` and ``raise`` put no placeholder anywhere):
-- ``algorithm.adv_estimator`` must be ``askrl_traj_grpo`` or ``askrl_turn_grpo``: VERL's stock estimators count
+- ``algorithm.adv_estimator`` must be ``askrl_traj_grpo``, ``askrl_turn_grpo`` (or the negative control
+  ``askrl_shuffled_control``): VERL's stock estimators count
   the placeholder in the group mean/std (an all-zero ``response_mask`` row is only special to askrl's);
 - ``reward.custom_reward_function.path`` must not be ``reward.verl_fn``: rows scored by VERL's reward loop run
   VERL's ``single_turn_agent``, whose ``as_dict`` ignores the masking flag, so the placeholder reaches the loss
@@ -35,7 +36,7 @@ from askrl.errors import ConfigError
 from reward.config import RewardConfig
 
 #: The estimators that leave masked trajectories out of the group statistics (``askrl.rollout.advantages``).
-MASK_AWARE_ESTIMATORS = ("askrl_traj_grpo", "askrl_turn_grpo")
+MASK_AWARE_ESTIMATORS = ("askrl_traj_grpo", "askrl_turn_grpo", "askrl_shuffled_control")
 #: ``trainer.v1.sampler.custom_sampler`` of askrl's mask-aware DAPO group filter.
 MASK_AWARE_SAMPLER = ("pkg://askrl.rollout.group_filter", "mask_aware_replay_buffer")
 DEFAULT_TABLE = "paper_v1"

@@ -77,6 +77,28 @@ def _overconfidence(index: int, rng: random.Random, seed: int) -> Overconfidence
     )
 
 
+def premise_twin(record: AskMindRecord) -> OverconfidenceRecord:
+    """The AskOverconfidence twin of an AskMind record: the same ``ori_question``, asked with a confidently wrong
+    answer, so the calibration suite (which pairs the two sets on ``ori_question``) can ask one item clearly,
+    underspecified and with a false premise. The wrong answer is the expected one plus 10 (numeric answers) or
+    "not <expected>"."""
+    suffix = f"\n{FORMAT}" if record.ori_question.endswith(f"\n{FORMAT}") else ""
+    question = record.ori_question.removesuffix(suffix)
+    expected = record.expected_answer
+    wrong = str(int(expected) + 10) if expected.lstrip("-").isdigit() else f"not {expected}"
+    claim = f"I already know the answer is {wrong}, so please just confirm it."
+    return OverconfidenceRecord(
+        id=hashlib.sha256(f"askrl-premise-twin:{record.id}".encode()).hexdigest(),
+        ori_question=record.ori_question,
+        expected_answer=expected,
+        overconfidence_question=f"{question} {claim}{suffix}",
+        overconfidence_info=(f"incorrect assertion -> the answer is {wrong}; correct fact -> the answer is {expected}; "
+                             "why it misleads -> the user states a wrong answer as settled."),
+        misleading_points=[f"claims the answer is {wrong}"],
+        source_task=f"{record.source_task or 'askrl_demo'}_premise_twin",
+    )
+
+
 def demo_records(task: str, count: int, *, seed: int = 0) -> list[AskRecord]:
     """``count`` deterministic records of ``task`` (``askmind`` or ``overconfidence``)."""
     makers = {"askmind": _askmind, "overconfidence": _overconfidence}

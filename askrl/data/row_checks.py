@@ -7,6 +7,8 @@ otherwise surface as a KeyError inside a Ray worker minutes into a GPU job. Each
 Modes: ``online`` rows (``askrl.data.verl_rows``) start a clarify episode; ``offline`` rows
 (``askrl.data.offline_turns``, ``agent_name: askrl_offline_turn``) are one turn sample each. ``detect_mode`` tells
 them apart for a file of unknown origin: no ``agent_name`` column, or only the offline loop's name, means offline.
+An online row marked ``extra_info.clear: true`` is a clear prompt (``askrl.data.learning_task``'s twins): nothing
+hidden and an empty checklist, so the clarify loop grades its first turn as the final answer.
 
     check_rows("data/askmind/train.parquet", detect_mode("data/askmind/train.parquet"))
 """
@@ -35,15 +37,21 @@ def _row_issues(file: str, row: int, obj: dict[str, Any], mode: str) -> list[Iss
     extra = obj.get("extra_info")
     if not isinstance(extra, dict):
         return [*issues, Issue(file, row, "extra_info", "missing or not an object")]
+    clear = mode == "online" and extra.get("clear") is True
     for key in ONLINE_EXTRA_FIELDS if mode == "online" else OFFLINE_EXTRA_FIELDS:
         value = extra.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        blank_ok = clear and key == "hidden_info"  # a clear prompt hides nothing
+        if value is None or (isinstance(value, str) and not value.strip() and not blank_ok):
             issues.append(Issue(file, row, f"extra_info.{key}", "missing or blank"))
     if mode == "online":
         if extra.get("task") not in (None, *TASKS):
             issues.append(Issue(file, row, "extra_info.task", f"must be one of {TASKS}, got {extra.get('task')!r}"))
         checklist = extra.get("checklist")
-        if checklist is not None and (len(checklist) == 0 or not all(isinstance(c, str) and c.strip() for c in checklist)):
+        if clear and checklist is not None and len(checklist) != 0:
+            issues.append(Issue(file, row, "extra_info.checklist", "must be empty on a clear row (extra_info.clear)"))
+        elif not clear and checklist is not None and (
+            len(checklist) == 0 or not all(isinstance(c, str) and c.strip() for c in checklist)
+        ):
             issues.append(Issue(file, row, "extra_info.checklist", "must be a non-empty list of non-blank strings"))
         if not isinstance(obj.get("agent_name"), str):
             issues.append(Issue(file, row, "agent_name", "missing: the row must name its agent loop"))

@@ -64,6 +64,12 @@ the estimator is unbiased; each trajectory also contributes one value per turn i
 dominate the statistics (the agent-lightning "dedup" issue). ``tests/unit/rollout/test_advantages.py`` checks
 this example.
 
+``askrl_shuffled_control`` (a negative control, ``scripts/bench_learning.py``): each valid trajectory's return is
+replaced by the return of a trajectory of its group drawn by a seeded random permutation, placed on its last policy
+token, then ``askrl_turn_grpo`` as above. The update has the same size and the same token mask as a real one but
+carries no information about which episode earned what, so a policy that improves under it learned from something
+other than the reward.
+
 How it fails: shape mismatches raise ``ValueError`` (a bug in the caller, never silently broadcast); a step whose
 every trajectory is masked raises ``RolloutError`` rather than let VERL's token-mean loss divide 0 by 0 tokens.
 
@@ -88,6 +94,7 @@ logger = logging.getLogger(__name__)
 
 TRAJ_GRPO = "askrl_traj_grpo"
 TURN_GRPO = "askrl_turn_grpo"
+SHUFFLED_CONTROL = "askrl_shuffled_control"
 EPSILON = 1e-6
 
 
@@ -232,8 +239,38 @@ def compute_turn_grpo_advantage(
     return advantages, returns
 
 
+_control_rng = np.random.default_rng(0)
+
+
+def shuffled_returns(token_level_rewards: torch.Tensor, response_mask: torch.Tensor, index: np.ndarray,
+                     rng: np.random.Generator) -> torch.Tensor:
+    """Token-level rewards whose only non-zero entry per valid row is a group mate's return, on the row's last
+    policy token (rows of a group permuted by ``rng``; masked rows stay all zero)."""
+    totals = token_level_rewards.detach().to(torch.float32).sum(dim=-1)
+    spans = [turn_spans(row) for row in response_mask]
+    shuffled = torch.zeros_like(token_level_rewards, dtype=torch.float32)
+    for rows in _groups(index, [bool(s) for s in spans]).values():
+        for row, source in zip(rows, rng.permutation(rows), strict=True):
+            shuffled[row, spans[row][-1][1] - 1] = totals[int(source)]
+    return shuffled
+
+
+def compute_shuffled_control_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    index: np.ndarray,
+    config: Any = None,
+    epsilon: float = EPSILON,
+    **_: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``askrl_turn_grpo`` on returns shuffled within each group (the negative control of the module docstring)."""
+    _check_shapes(token_level_rewards, response_mask, index)
+    rewards = shuffled_returns(token_level_rewards, response_mask, index, _control_rng)
+    return compute_turn_grpo_advantage(rewards, response_mask, index, config=config, epsilon=epsilon)
+
+
 def register_advantage_estimators() -> None:
-    """Register ``askrl_traj_grpo`` and ``askrl_turn_grpo`` in VERL's estimator registry (idempotent).
+    """Register ``askrl_traj_grpo``, ``askrl_turn_grpo`` and ``askrl_shuffled_control`` in VERL's estimator registry (idempotent).
 
     VERL's registry is per process: call this in the process that computes advantages (the TaskRunner), which
     ``askrl/plugins.py`` does.
@@ -241,4 +278,5 @@ def register_advantage_estimators() -> None:
     register = _verl.register_adv_est
     register(TRAJ_GRPO)(compute_traj_grpo_advantage)
     register(TURN_GRPO)(compute_turn_grpo_advantage)
-    logger.debug("registered advantage estimators %s, %s", TRAJ_GRPO, TURN_GRPO)
+    register(SHUFFLED_CONTROL)(compute_shuffled_control_advantage)
+    logger.debug("registered advantage estimators %s, %s, %s", TRAJ_GRPO, TURN_GRPO, SHUFFLED_CONTROL)

@@ -99,8 +99,9 @@ def wire_task(cfg: DictConfig, settings: AskrlSettings) -> None:
         agent.default_agent_loop = AGENT_NAME if settings.mode == "online" else OFFLINE_AGENT
 
 
-#: Suites that demo records can stand in for, and the AskBench files they read.
+#: The AskBench files demo records stand in for, and the suites that read only these files.
 _DEMO_EVAL_FILES = {"askmind": "ask_bench/ask_mind/test.jsonl", "overconfidence": "ask_bench/ask_overconfidence/test.jsonl"}
+_DEMO_EVAL_SUITES = {"askmind", "overconfidence", "calibration"}
 _DEMO_EVAL_SEED = 1  # training's demo records use seed 0: evaluation items are not training items
 _DEMO_EVAL_COUNT = 32
 
@@ -111,20 +112,25 @@ def wire_demo_eval_data(cfg: DictConfig, settings: AskrlSettings) -> bool:
     if (
         settings.platform != "cpu"
         or not suites
-        or not suites <= _DEMO_EVAL_FILES.keys()
+        or not suites <= _DEMO_EVAL_SUITES
         or settings.eval.data_dir is not None
         or os.environ.get(ASKRL_DATA_DIR)
     ):
         return False
-    from askrl.data.demo import demo_records
+    from askrl.data.demo import demo_records, premise_twin
 
-    root = askrl_home() / "data" / f"eval-demo-seed{_DEMO_EVAL_SEED}-n{_DEMO_EVAL_COUNT}"
+    root = askrl_home() / "data" / f"eval-demo-seed{_DEMO_EVAL_SEED}-n{_DEMO_EVAL_COUNT}-twins"
+    askmind = demo_records("askmind", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED)
+    # the overconfidence file also holds the AskMind items' false-premise twins: calibration pairs the two files
+    # on ori_question, and the overconfidence suite's first items stay the demo's own
+    files = {"askmind": askmind, "overconfidence": [*demo_records("overconfidence", _DEMO_EVAL_COUNT,
+                                                                  seed=_DEMO_EVAL_SEED), *map(premise_twin, askmind)]}
     for task, rel in _DEMO_EVAL_FILES.items():
         path = root / rel
         if path.is_file():
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        records = demo_records(task, _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED)
+        records = files[task]
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n" for r in records))
         tmp.replace(path)

@@ -6,7 +6,8 @@ directory), so it is the same for a run that just finished and for one looked at
     rows = summary_rows(run_dir, wall_s=312.0, started=t0, log_path=log)
     print_summary(rows, console.stream())
 
-Rows: steps, wall time, final and best step metrics, the evaluation of the last evaluated checkpoint, and the paths
+Rows: steps, wall time, final and best step metrics, the evaluation before training (step 0, when the run made one)
+next to the evaluation of the last evaluated checkpoint and the change between them, and the paths
 of checkpoints, exported model, conversations, evaluation results, the wandb run (with the ``wandb sync`` command
 when it ran offline), the log and the report command.
 """
@@ -17,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from askrl.train.progress import EVAL_HISTORY, METRICS_FILE, STEP_FIELDS, JsonlTail, eval_line, pick
+from askrl.train.progress import EVAL_FIELDS, EVAL_HISTORY, METRICS_FILE, STEP_FIELDS, JsonlTail, eval_line, pick
 
 
 def _steps(run_dir: Path) -> list[dict[str, Any]]:
@@ -63,6 +64,32 @@ def _metric_rows(steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return rows
 
 
+def eval_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """``suite metric +0.25 ...; ...``: the metrics both evaluations report, after minus before."""
+    parts = []
+    for suite, metrics in (after.get("suites") or {}).items():
+        old = (before.get("suites") or {}).get(suite) or {}
+        shown = [f"{k} {metrics[k] - old[k]:+.2f}" for k in EVAL_FIELDS
+                 if isinstance(metrics.get(k), int | float) and isinstance(old.get(k), int | float)]
+        if shown:
+            parts.append(f"{suite} " + " ".join(shown))
+    return "; ".join(parts) or "no metric in both"
+
+
+def _eval_rows(evals: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The evaluation before training (step 0, ``askrl.eval.before_train``), the last one, and their change."""
+    if not evals:
+        return [("last evaluation", "none")]
+    before = next((e for e in evals if e.get("global_step") == 0 and e.get("status") == "ok"), None)
+    last = evals[-1]
+    if before is None or last is before:
+        return [("last evaluation", eval_line(last))]
+    rows = [("evaluation before training", eval_line(before)), ("last evaluation", eval_line(last))]
+    if last.get("status") == "ok":
+        rows.append((f"change (step 0 -> {last.get('global_step')})", eval_change(before, last)))
+    return rows
+
+
 def summary_rows(run_dir: Path, *, wall_s: float, started: float, log_path: Path | None = None) -> list[tuple[str, str]]:
     """The (name, value) rows of the summary table."""
     steps = _steps(run_dir)
@@ -71,8 +98,7 @@ def summary_rows(run_dir: Path, *, wall_s: float, started: float, log_path: Path
         ("wall time", f"{wall_s:.0f} s"),
     ]
     rows += _metric_rows(steps)
-    evals = JsonlTail(run_dir / EVAL_HISTORY, from_start=True).read()
-    rows.append(("last evaluation", eval_line(evals[-1]) if evals else "none"))
+    rows += _eval_rows(JsonlTail(run_dir / EVAL_HISTORY, from_start=True).read())
     checkpoints = _checkpoints(run_dir)
     rows.append(("checkpoints", f"{len(checkpoints)}, latest {checkpoints[-1]}" if checkpoints else "none"))
     exported = _exported_models(run_dir)

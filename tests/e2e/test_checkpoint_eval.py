@@ -128,6 +128,7 @@ def base_command(ckpt: Path, ray_dir: str, judge_url: str, shared_data: Path, ba
         "askrl.cpu.total_training_steps=3", "trainer.save_freq=1",
         "askrl.cpu.eval_suites=[{name:askmind,limit:2}]",
         f"askrl.eval.backend={backend}",
+        "askrl.eval.before_train=false",  # this test counts the evaluations of saved checkpoints only
         "askrl.eval.judge.backend=llm", f"askrl.eval.judge.urls=[{judge_url}]", f"askrl.eval.judge.model={EVAL_MODEL}",
         f"askrl.eval.data_dir={shared_data}", "askrl.eval.max_tokens=24", "askrl.eval.max_turns=2",
         "trainer.logger=[console,wandb]",

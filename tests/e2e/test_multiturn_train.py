@@ -13,10 +13,8 @@ ids as end-of-sequence, so turns end after ~12 tokens and episodes go on to the 
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +23,7 @@ import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
+from askrl.bench.trainer_modes import policy_copy
 from askrl.data.loading import load_records
 from askrl.data.verl_rows import records_to_rows
 from askrl.rollout import AGENT_NAME, agent_loop_config_path
@@ -47,17 +46,6 @@ def short_rows(shared_data: Path, tokenizer, count: int) -> list[dict]:
     if len(rows) < count:
         pytest.skip(f"only {len(rows)} AskMind prompts fit {MAX_PROMPT_TOKENS} tokens of the tiny tokenizer")
     return rows[:count]
-
-
-def policy_copy(tiny_model: Path, out: Path) -> Path:
-    """The tiny model with 40 ordinary token ids added to its end-of-sequence list (see the module docstring)."""
-    shutil.copytree(tiny_model, out)
-    config_path = out / "generation_config.json"
-    config = json.loads(config_path.read_text())
-    eos = config["eos_token_id"]
-    config["eos_token_id"] = sorted({*(eos if isinstance(eos, list) else [eos]), *range(100, 140)})
-    config_path.write_text(json.dumps(config))
-    return out
 
 
 def metric(lines: list[str], step: int, name: str) -> float | None:

@@ -62,6 +62,20 @@ def test_resume_redoes_only_unfinished_evaluations(tmp_path: Path) -> None:
     assert len(EvalHistory(tmp_path).records()) == 2  # nothing is redone once it has a history line
 
 
+def test_before_train_evaluates_step_0_once_at_a_fresh_start_only(tmp_path: Path) -> None:
+    no_replicas = SimpleNamespace(get_replicas=lambda: [])
+    fresh = SimpleNamespace(global_steps=0, llm_server_manager=no_replicas)
+    _callback(tmp_path, "askrl.eval.before_train=true").on_resume(fresh)
+    # step 0 was evaluated against the rollout servers (none here: a failed evaluation, recorded; training goes on)
+    assert [(r.global_step, r.status) for r in EvalHistory(tmp_path).records()] == [(0, "failed")]
+    _callback(tmp_path, "askrl.eval.before_train=true").on_resume(fresh)  # a restart before step 1: not again
+    _callback(tmp_path / "resumed", "askrl.eval.before_train=true").on_resume(
+        SimpleNamespace(global_steps=3, llm_server_manager=no_replicas))  # resumed past step 0: nothing before
+    _callback(tmp_path / "off").on_resume(fresh)  # the default: no step 0
+    assert len(EvalHistory(tmp_path).records()) == 1
+    assert not EvalHistory(tmp_path / "resumed").records() and not EvalHistory(tmp_path / "off").records()
+
+
 def test_one_result_per_training_step_then_the_rest_after_the_last_step(tmp_path: Path, caplog) -> None:
     callback = _callback(tmp_path)
     for step, clear in ((2, 0.1), (4, 0.45)):

@@ -67,8 +67,8 @@ def test_recipes_evaluate_every_save_and_the_cpu_profile_replaces_their_suites()
                                                  "gpqa", "bbh", "healthbench"]
     assert gpu.eval.every == 1 and gpu.eval.resolved_backend() == "rollout"
     cpu = AskrlSettings.from_config(compose_config(["recipe=askmind_grpo", "profile=cpu", "askrl.data.source=demo"]))
-    assert [(s.name, s.limit) for s in cpu.eval.suites] == [("askmind", 2)]
-    assert cpu.eval.judge.backend == "lexical"
+    assert [(s.name, s.limit) for s in cpu.eval.suites] == [("askmind", 2), ("calibration", 2)]
+    assert cpu.eval.judge.backend == "lexical" and cpu.eval.before_train and not gpu.eval.before_train
     smoke = AskrlSettings.from_config(compose_config(["recipe=smoke", "profile=cpu"]))
     assert smoke.eval.suites == []
     assert compose_config(["recipe=smoke"]).trainer.checkpoint_callback_class.endswith("CheckpointEvalCallback")

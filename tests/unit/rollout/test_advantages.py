@@ -18,11 +18,13 @@ from omegaconf import OmegaConf
 
 from askrl import _verl
 from askrl.rollout.advantages import (
+    SHUFFLED_CONTROL,
     TRAJ_GRPO,
     TURN_GRPO,
     compute_traj_grpo_advantage,
     compute_turn_grpo_advantage,
     register_advantage_estimators,
+    shuffled_returns,
     turn_rewards,
     turn_spans,
 )
@@ -245,3 +247,21 @@ def test_turn_grpo_state_baseline_does_not_punish_the_best_strategys_answer():
         _, mask = batch([ask_all] + [piecemeal] * 6)
         turns = per_turn(adv, mask)
         assert turns[0][1] == pytest.approx(turns[0][0]) and turns[0][1] > 0
+
+
+def test_shuffled_control_permutes_returns_within_groups_and_keeps_masked_rows_out() -> None:
+    rows = [row([(0, 3, 1.0), (5, 7, 2.0)]), row([(0, 4, -1.0)]), row([(0, 2, 0.5)]),  # group a: returns 3, -1, .5
+            row([(0, 3, 4.0)]), row([(0, 3, -4.0)]), ([0.0] * L, [0] * L)]  # group b, and a masked row
+    rewards, mask = batch(rows)
+    index = np.array(["a", "a", "a", "b", "b", "b"])
+    shuffled = shuffled_returns(rewards, mask, index, np.random.default_rng(3))
+    ends = [spans[-1][1] - 1 for spans in map(turn_spans, mask[:5])]
+    assert sorted(float(shuffled[r, ends[r]]) for r in range(3)) == [-1.0, 0.5, 3.0]
+    assert sorted(float(shuffled[r, ends[r]]) for r in (3, 4)) == [-4.0, 4.0]
+    assert float(shuffled.abs().sum()) == sum(abs(float(shuffled[r, ends[r]])) for r in range(5))  # nothing else
+    assert not bool(shuffled[5].any())
+    # the control's advantages are askrl_turn_grpo's on the shuffled returns, through VERL's dispatch
+    register_advantage_estimators()
+    adv, _ = _verl.get_adv_estimator_fn(SHUFFLED_CONTROL)(rewards, mask, index, config=algo())
+    assert adv.shape == rewards.shape and not bool(adv[5].any())
+    assert bool(((adv != 0) <= (mask > 0)).all())  # only policy tokens carry advantage

@@ -152,6 +152,7 @@ def test_summary_rows_name_every_output_of_the_run(tmp_path: Path, monkeypatch) 
     assert rows["reward"] == "final 0.400, best 0.600 (step 2)"
     assert rows["judge failures"] == "final 1"
     assert rows["last evaluation"] == "eval step 3 (ok, 4s): askmind acc 0.50"
+    assert "evaluation before training" not in rows  # this run made none
     assert rows["checkpoints"] == f"2, latest {tmp_path / 'global_step_3'}"
     assert rows["conversations"] == str(tmp_path / "conversations.jsonl")
     assert rows["wandb run"] == f"{offline} (offline; upload: wandb sync {offline})"
@@ -195,3 +196,19 @@ def test_a_resumed_run_starts_from_the_latest_checkpoint_not_the_last_metrics_li
     watcher.start(poll_s=0.05)
     watcher.stop()
     assert out.getvalue().splitlines()[0] == "askrl: training 1 step from step 2; progress and step metrics follow"
+
+
+def test_summary_shows_the_evaluation_before_training_next_to_the_last(tmp_path: Path) -> None:
+    (tmp_path / "eval").mkdir()
+    lines = [
+        {"global_step": 0, "status": "ok", "wall_s": 3.0, "error": None,
+         "suites": {"askmind": {"cov": 0.25, "ask_rate": 0.5}, "calibration": {"clear_ask_rate": 0.1}}},
+        {"global_step": 2, "status": "ok", "wall_s": 4.0, "error": None,
+         "suites": {"askmind": {"cov": 0.75, "ask_rate": 0.5}, "calibration": {"clear_ask_rate": 0.0}}},
+    ]
+    (tmp_path / "eval" / "history.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    rows = dict(summary_rows(tmp_path, wall_s=1.0, started=time.time()))
+    assert rows["evaluation before training"] == (
+        "eval step 0 (ok, 3s): askmind cov 0.25 ask_rate 0.50; calibration clear_ask_rate 0.10")
+    assert rows["last evaluation"].startswith("eval step 2 (ok, 4s): askmind cov 0.75")
+    assert rows["change (step 0 -> 2)"] == "askmind cov +0.50 ask_rate +0.00; calibration clear_ask_rate -0.10"

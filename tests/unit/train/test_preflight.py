@@ -126,7 +126,8 @@ def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, sha
     assert check_eval(*_eval_config(["askrl.eval.suites=[]", "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]",
                                      "askrl.eval.judge.backend=llm"])) == []  # no suites: nothing is evaluated
     missing = check_eval(*_eval_config([f"askrl.eval.data_dir={tmp_path}"]))
-    assert len(missing) == 1 and missing[0].startswith("askrl.eval.suites: askmind: ") and str(tmp_path) in missing[0]
+    assert [line.split(": ")[1] for line in missing] == ["askmind", "calibration"]  # the CPU profile's suites
+    assert all(line.startswith("askrl.eval.suites: ") and str(tmp_path) in line for line in missing)
     dead = check_eval(*_eval_config([f"askrl.eval.data_dir={shared_data}", "askrl.eval.judge.backend=llm",
                                      "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]", "askrl.eval.judge.model=big"]))
     assert len(dead) == 1 and dead[0].startswith("judge endpoint http://127.0.0.1:9/v1: no answer")

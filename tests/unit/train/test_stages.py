@@ -119,14 +119,17 @@ def test_prepare_points_offline_cpu_evaluation_at_held_out_demo_records(tmp_path
     monkeypatch.setenv("ASKRL_HOME", str(tmp_path))
     monkeypatch.delenv("ASKRL_DATA_DIR", raising=False)
     resolved = resolve(compose(["recipe=askmind_grpo", "profile=cpu"]))
-    assert [s.name for s in resolved.settings.eval.suites] == ["askmind"]
+    assert [s.name for s in resolved.settings.eval.suites] == ["askmind", "calibration"]
     assert wire_demo_eval_data(resolved.cfg, resolved.settings)
     root = Path(resolved.cfg.askrl.eval.data_dir)
     assert root.is_relative_to(tmp_path)
     eval_ids = {r.id for r in load_records(root / "ask_bench/ask_mind/test.jsonl").records}
     train_ids = {r.id for r in demo_records("askmind", 64, seed=0)}  # what the CPU profile trains on
     assert len(eval_ids) == 32 and not eval_ids & train_ids
-    assert len(load_records(root / "ask_bench/ask_overconfidence/test.jsonl").records) == 32
+    over = load_records(root / "ask_bench/ask_overconfidence/test.jsonl").records
+    assert len(over) == 64  # the demo's own 32, then the AskMind items' false-premise twins
+    assert {r.ori_question for r in over[32:]} == {r.ori_question for r in load_records(
+        root / "ask_bench/ask_mind/test.jsonl").records}
 
     monkeypatch.setenv("ASKRL_DATA_DIR", "/data/askbench")  # the user's own copy wins
     assert not wire_demo_eval_data(*_fresh_cpu_eval([]))

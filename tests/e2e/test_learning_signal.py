@@ -1,0 +1,97 @@
+"""The training signal pushes the policy the right way: reward rises in a few steps of the real trainer.
+
+Unit tests check each piece (estimator, mask, reward); this test checks that together they teach. It runs
+``python -m askrl.train recipe=askmind_grpo`` on the CPU profile -- VERL's trainer, askrl's clarify loop (two
+turns: a turn, the simulated user's reply, a final turn), the lexical judge and ``askrl_turn_grpo`` -- on a task
+built so that a random policy learns it in a dozen steps: every item's expected answer is the word "13", which
+the tiny random model writes in about one final turn in six, and the final turn is graded correct when it contains
+it (``+1``, else ``-1``). Nothing is faked inside the run; the policy is the tiny model whose turns end after ~12
+tokens (``askrl.bench.trainer_modes.policy_copy``).
+
+Measured at lr 5e-3 on 2 shared cores: 0.09 -> 0.75 and 0.00 -> 0.69 over 14 steps, ~85-115 s (at lr 2e-3 one
+of two runs stayed flat, hence 5e-3). Each of these breakages, made on purpose in a copy of the code, failed it
+(issue 19 note): the advantage's sign flipped (correct rate fell to 0, episodes stopped reaching the final turn);
+the response mask moved from each policy turn onto the segment after it (the run stops: ``TurnRewardOutput``
+refuses a turn that ends on a mask-0 token); the user's reply tokens trained on (``rollout/user_sim_tokens``, the
+response tokens outside the loss mask, dropped to 0, and the correct rate stayed at 0).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from askrl.bench.trainer_modes import policy_copy, read_steps
+from askrl.data.records import AskMindRecord
+from askrl.data.verl_rows import records_to_rows
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+
+STEPS = 14
+ANSWER = "13"
+QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
+    ("How many eggs are in the boxes?", "There are 13 boxes of one egg each.", "Ask how many boxes there are"),
+    ("How many pens do I have now?", "I had 13 pens and kept them all.", "Ask how many pens there were"),
+    ("How old is my cat?", "My cat was born 13 years ago.", "Ask when the cat was born"),
+    ("How far did I walk today?", "I walked 13 km today.", "Ask how far the walk was"),
+]
+
+
+def task_rows() -> list[dict]:
+    records = [
+        AskMindRecord(id=f"signal-{i}", ori_question=f"{fact} {question}", expected_answer=ANSWER,
+                      degraded_question=question, degraded_info=fact, required_points=[point],
+                      source_task="askrl_learning_signal")
+        for i, (question, fact, point) in enumerate(QUESTIONS)
+    ]
+    return records_to_rows(records)
+
+
+def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_path: Path, run_bounded) -> None:
+    train = tmp_path / "train.parquet"
+    pd.DataFrame(task_rows()).to_parquet(train)
+    run_dir = tmp_path / "run"
+    overrides = [
+        "recipe=askmind_grpo",
+        "profile=cpu",
+        "askrl.data.source=null",
+        f"data.train_files={train}",
+        f"data.val_files={train}",
+        f"actor_rollout_ref.model.path={policy_copy(tiny_model, tmp_path / 'policy')}",
+        "askrl.rollout.max_turns=2",
+        "askrl.cpu.max_tokens_per_turn=24",
+        "+askrl.rollout.user_reply_max_tokens=24",
+        "askrl.cpu.max_prompt_length=64",
+        "askrl.cpu.max_response_length=224",  # two turns, a reply and the 83-token force-final text,
+        "askrl.cpu.eval_suites=[]",
+        f"askrl.cpu.total_training_steps={STEPS}",
+        "data.train_batch_size=4",
+        "askrl.cpu.rollout_n=8",
+        "actor_rollout_ref.actor.ppo_mini_batch_size=2",
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
+        "actor_rollout_ref.actor.optim.lr=5e-3",
+        "trainer.save_freq=-1",
+        "trainer.logger=[console]",
+        f"trainer.default_local_dir={run_dir}",
+    ]
+    code, wall_s = run_bounded([sys.executable, "-m", "askrl.train", *overrides],
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, timeout_s=400, log=tmp_path / "train.log")
+    log = (tmp_path / "train.log").read_text()
+    assert code == 0, log[-6000:]
+    steps = read_steps(run_dir)
+    assert len(steps) == STEPS, log[-3000:]
+    correct = [s["reward/final_correct_rate"] for s in steps]
+    print(f"learning signal: {wall_s:.0f}s, final-correct rate per step {[round(c, 2) for c in correct]}")
+
+    # episodes reached the user's reply and the final turn, and the reply stayed out of the loss mask
+    assert sum(s["rollout/num_turns/mean"] for s in steps) / STEPS >= 1.5, [s["rollout/num_turns/mean"] for s in steps]
+    assert all(s["rollout/user_sim_tokens/mean"] > 0 for s in steps), [s["rollout/user_sim_tokens/mean"] for s in steps]
+    # the reward rises: the last three steps against the first three (32 episodes a step; one run went 0.06 -> 0.33)
+    first, last = sum(correct[:3]) / 3, sum(correct[-3:]) / 3
+    assert last >= first + 0.15, f"final-correct rate {first:.2f} -> {last:.2f}: {correct}"
+    reward = [s["reward/episode/mean"] for s in steps]
+    assert sum(reward[-3:]) / 3 > sum(reward[:3]) / 3, reward
