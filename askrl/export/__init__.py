@@ -7,8 +7,9 @@
 What it does: picks the checkpoint (``--step``, else ``latest_checkpointed_iteration.txt``, else the highest
 ``global_step_N`` with an actor), merges it with VERL's model merger (LoRA adapters folded into the base weights,
 :mod:`eval_hooks.merge`), then verifies (:mod:`askrl.export.verify`): the folder loads with its tokenizer and chat
-template, its greedy answer to a fixed prompt equals the actor checkpoint's token for token, and where vLLM is
-installed vLLM serves it (otherwise one line says the check was skipped). Finally it writes ``README.md``, a model
+template, its greedy answers to a fixed prompt set equal the actor checkpoint's token for token, and where vLLM is
+installed (``.venv-vllm`` on CPU) vLLM serves it and gives the same greedy tokens (otherwise one line says the
+check was skipped). Finally it writes ``README.md``, a model
 card (:mod:`askrl.export.model_card`), and prints one JSON line: ``{"out", "step", "greedy", "vllm"}``.
 
 Fails with exit code 2 and one line naming the folder and the problem (no checkpoint, no such step, a mismatch).
@@ -75,7 +76,7 @@ def export(run: Path, out: Path, step: int | None = None, *, check_vllm: bool = 
     actor = actor_dir(checkpoint)
     merge_checkpoint(checkpoint, out, overwrite=True)
     greedy = compare_greedy(out, actor)
-    vllm = vllm_check(out) if check_vllm else None
+    vllm = vllm_check(out, greedy) if check_vllm else None
     provenance_path = checkpoint / PROVENANCE_FILE
     provenance = json.loads(provenance_path.read_text()) if provenance_path.is_file() else {}
     if not provenance:
