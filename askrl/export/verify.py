@@ -131,7 +131,8 @@ def compare_greedy(export_dir: Path, actor: Path) -> dict[str, Any]:
 
 def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = None,
                timeout_s: float = 900.0) -> dict[str, Any] | None:
-    """vLLM serves the export and answers every prompt of :data:`PROMPTS` with ``greedy["answers"]``, token for token.
+    """vLLM serves the export (``python -m askrl.serve model --backend vllm``, as users serve it) and answers every
+    prompt of :data:`PROMPTS` with ``greedy["answers"]``, token for token.
 
     ``greedy`` is :func:`compare_greedy`'s result (transformers on the actor's own weights), so an export that
     vLLM reads differently from the trained weights fails here. The prompts go in as the chat template's token ids
@@ -144,8 +145,7 @@ def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = N
     from askrl.serve.vllm_env import vllm_python, vllm_server
     from eval_hooks.checkpoint_eval import free_port
 
-    python = vllm_python()
-    if python is None:
+    if vllm_python() is None:
         logger.warning("vLLM is not installed here: the vLLM serve check of %s is skipped", export_dir)
         return None
     from openai import OpenAI
@@ -154,7 +154,7 @@ def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = N
     eos = set(_eos_ids(export_dir, tokenizer))
     log = export_dir.parent / f".{export_dir.name}.vllm.log"
     try:
-        with vllm_server(python, export_dir, port=port or free_port(), log=log, timeout_s=timeout_s) as base_url:
+        with vllm_server(export_dir, port=port or free_port(), log=log, timeout_s=timeout_s) as base_url:
             client = OpenAI(base_url=base_url, api_key="EMPTY")
             served = []
             for prompt in PROMPTS:

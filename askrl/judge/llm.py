@@ -26,6 +26,8 @@ import copy
 import functools
 from typing import Any
 
+from pydantic import BaseModel
+
 from askrl.judge.client import JudgeClient
 from askrl.judge.config import SamplingConfig
 from askrl.judge.templates import DEFAULT_VERSION, has_template, prompt_hashes, render
@@ -75,16 +77,23 @@ def verdict_models(version: str) -> tuple[type[AnyTurnVerdict], type[AnyFinalVer
     return (TurnVerdict, FinalVerdict) if version == "v1" else (TurnVerdictV2, FinalVerdictV2)
 
 
-@functools.lru_cache(maxsize=64)
-def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
-    """The turn verdict's JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding).
+@functools.lru_cache(maxsize=256)
+def pinned_json_schema(model: type[BaseModel], n_items: int, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``model``'s JSON schema with each list field of ``fields`` pinned to ``n_items`` entries (guided decoding
+    then cannot write a verdict list of the wrong length, which would only be caught as a schema mismatch).
 
-    Cached per length and version (building a schema costs about a millisecond); callers must not mutate it.
+    Cached per model, length and fields (building a schema costs about a millisecond); callers must not mutate it.
     """
-    schema = copy.deepcopy(verdict_models(version)[0].model_json_schema())
-    schema["properties"]["hits"]["minItems"] = n_items
-    schema["properties"]["hits"]["maxItems"] = n_items
+    schema = copy.deepcopy(model.model_json_schema())
+    for name in fields:
+        schema["properties"][name]["minItems"] = n_items
+        schema["properties"][name]["maxItems"] = n_items
     return schema
+
+
+def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
+    """The turn verdict's JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding)."""
+    return pinned_json_schema(verdict_models(version)[0], n_items, ("hits",))
 
 
 class LLMJudge:

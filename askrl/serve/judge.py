@@ -12,9 +12,11 @@ On a machine without a GPU, ``--cpu`` starts the same servers on vLLM's CPU buil
     python -m askrl.serve judge --cpu --model ~/.cache/askrl/models/smollm2 --ports 8012,8013
 
 Each server runs as ``python -m vllm.entrypoints.openai.api_server`` with its own ``CUDA_VISIBLE_DEVICES``; the
-command waits (with a progress line) until every ``/v1/models`` lists the served name, then prints the endpoint
-list to paste into ``judge.endpoints`` and keeps the servers in the foreground until interrupted. A server that
-exits or stays unhealthy past ``--timeout-s`` stops all of them with its log tail: no half-started judge.
+command waits (with a progress line) until every ``/v1/models`` lists the served name, checks that each accepts
+every structured-output schema askrl sends (``askrl/judge/structured.py``; a refused one stops all servers with a
+line naming it), then prints the endpoint list to paste into ``judge.endpoints`` and keeps the servers in the
+foreground until interrupted. A server that exits or stays unhealthy past ``--timeout-s`` stops all of them with
+its log tail: no half-started judge.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 import httpx
 
 from askrl.errors import ConfigError
+from askrl.judge.structured import check_schemas, sent_schemas
 from askrl.serve.vllm_env import vllm_python, vllm_server_command, vllm_server_env
 
 
@@ -96,6 +99,10 @@ def wait_healthy(
             time.sleep(poll_s)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a batch scheduler, a test) stops the servers as Ctrl-C does
+
+
 def serve_judge(args: argparse.Namespace) -> int:
     ports = [int(p) for p in args.ports.split(",")]
     if args.cpu:
@@ -111,6 +118,8 @@ def serve_judge(args: argparse.Namespace) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
     urls = [f"http://{args.host}:{s.port}/v1" for s in specs]
+    if not args.detach:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         for spec in specs:
             env = vllm_server_env(cpu=not spec.gpus)
@@ -123,6 +132,10 @@ def serve_judge(args: argparse.Namespace) -> int:
             print(f"serve: {' '.join(cmd)}  ({where}, log {log.name})", file=sys.stderr)
             procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
         wait_healthy(urls, args.served_name, procs, args.timeout_s)
+        refused = [line for url in urls for line in check_schemas(url, args.served_name, sent_schemas())]
+        if refused:
+            raise ConfigError("\n".join(refused))
+        print(f"serve: every server accepts askrl's {len(sent_schemas())} structured-output schemas", file=sys.stderr)
         endpoints = [{"base_url": u, "model": args.served_name} for u in urls]
         print(json.dumps({"judge": {"endpoints": endpoints}}))
         sys.stdout.flush()

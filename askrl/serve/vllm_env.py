@@ -12,7 +12,7 @@ less throughput), with a 1 GiB KV cache unless ``VLLM_CPU_KVCACHE_SPACE`` says o
 
     python = vllm_python()                                  # None: no vLLM anywhere
     cmd = vllm_server_command(python, "/models/m", port=8000, served_name="default", cpu=not has_cuda_gpu())
-    with vllm_server(python, "/models/m", port=8000, log=Path("vllm.log")) as base_url: ...   # stopped after
+    with vllm_server("/models/m", port=8000, log=Path("vllm.log")) as base_url: ...   # askrl.serve model, stopped
 """
 
 from __future__ import annotations
@@ -91,23 +91,23 @@ def vllm_server_env(base: Mapping[str, str] | None = None, *, cpu: bool = False)
 
 
 @contextmanager
-def vllm_server(
-    python: str, model: str | Path, *, port: int, log: Path, served_name: str = "default", timeout_s: float = 900.0,
-    extra: list[str] | tuple[str, ...] = (),
-) -> Iterator[str]:  # fmt: skip
-    """Run one vLLM server (in its own process group, output to ``log``) until the block ends; yield its ``/v1`` URL.
+def vllm_server(model: str | Path, *, port: int, log: Path, served_name: str = "default",
+                timeout_s: float = 900.0) -> Iterator[str]:
+    """Run ``python -m askrl.serve model --backend vllm`` (the command users serve with) until the block ends.
+
+    Yields the server's ``/v1`` URL once ``/v1/models`` lists ``served_name``; the server runs in its own process
+    group with its output in ``log`` and is stopped (SIGTERM, then SIGKILL) when the block ends.
 
     Raises:
         ConfigError: the server exited or did not list ``served_name`` within ``timeout_s`` (names ``log``).
     """
     from askrl.serve.judge import wait_healthy
 
-    cpu = not has_cuda_gpu()
-    cmd = vllm_server_command(python, model, port=port, served_name=served_name, cpu=cpu, extra=extra)
+    cmd = [sys.executable, "-m", "askrl.serve", "model", "--backend", "vllm", "--path", str(model),
+           "--port", str(port), "--served-name", served_name]
     base_url = f"http://127.0.0.1:{port}/v1"
     with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=vllm_server_env(cpu=cpu),
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         try:
             wait_healthy([base_url], served_name, [proc], timeout_s, poll_s=1.0)
