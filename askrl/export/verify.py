@@ -169,7 +169,7 @@ def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = N
         if _until_eos(got, eos) != _until_eos(want, eos):
             raise ExportError(f"{export_dir}: vLLM's greedy answer differs from the actor checkpoint's on {prompt!r}: "
                               f"vLLM {tokenizer.decode(got)!r} vs actor {tokenizer.decode(want)!r}; see {log}")
-    return {"served": True, "prompts": len(PROMPTS), "new_tokens": NEW_TOKENS,
+    return {"served": True, "prompts": len(PROMPTS), "new_tokens": NEW_TOKENS, "answers": served,
             "text": tokenizer.decode(served[0], skip_special_tokens=True)}
 
 
