@@ -98,7 +98,7 @@ def judge_server(judge_server_factory: Callable[..., ScriptedServer]) -> Scripte
 
 # --- vLLM's CPU build (.venv-vllm, `make vllm`) ------------------------------------------------------------------
 #: The longest reply the session's vLLM judges write (``--override-generation-config``).
-VLLM_MAX_NEW_TOKENS = 128
+VLLM_MAX_NEW_TOKENS = 192
 
 
 @pytest.fixture(scope="session")
