@@ -33,7 +33,7 @@ def test_two_cpu_steps_graded_by_two_vllm_judges_with_structured_outputs(
         "askrl.judge.backend=llm", f"askrl.judge.client.endpoints=[{endpoints}]",
         # v1's verdicts have no free-text reasoning first: SmolLM2's v2 reasoning ran past the reply cap, every
         # verdict was cut (counted as invalid_json, all episodes masked) and VERL stopped on an empty mask.
-        "askrl.judge.prompt_version=v1",
+        "+askrl.judge.prompt_version=v1",
         "trainer.total_training_steps=2", "trainer.save_freq=-1", "trainer.logger=[console]",
         "askrl.cpu.eval_suites=[]",
         f"trainer.default_local_dir={run_dir}",
