@@ -3,10 +3,14 @@ PY := .venv/bin/python
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup train learn test test-fast lint verl-vllm test-verl-vllm
+.PHONY: setup vllm train learn test test-fast lint verl-vllm test-verl-vllm
 
 setup:
 	bash scripts/setup.sh
+
+# .venv-vllm: vLLM's CPU build for askrl's vLLM servers on a machine without a GPU (a no-op on a GPU machine).
+vllm:
+	bash scripts/setup_vllm.sh
 
 train: setup
 	$(PY) -m askrl.train recipe=askmind_grpo $(ARGS)
@@ -17,8 +21,8 @@ train: setup
 learn: setup
 	$(PY) scripts/bench_learning.py $(ARGS)
 
-# The whole suite on CPU, end-to-end training runs included (GPU-only tests skip themselves).
-test: setup
+# The whole suite on CPU, end-to-end training runs and the vLLM servers included (GPU-only tests skip themselves).
+test: setup vllm
 	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
 
 test-fast: setup

@@ -11,6 +11,9 @@ ASKRL_HOME = "ASKRL_HOME"
 ASKRL_SKIP_SMOLLM2 = "ASKRL_SKIP_SMOLLM2"
 #: Folder holding the AskBench data (``ask_bench/``, ``common/``); when unset the hub dataset is used.
 ASKRL_DATA_DIR = "ASKRL_DATA_DIR"
+#: The Python that runs vLLM's OpenAI server (default: ``.venv-vllm/bin/python`` when present, see
+#: ``askrl/serve/vllm_env.py``); lets a CPU machine keep vLLM's CPU build out of askrl's own venv.
+ASKRL_VLLM_PYTHON = "ASKRL_VLLM_PYTHON"
 
 
 def askrl_home() -> Path:

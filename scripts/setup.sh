@@ -20,22 +20,9 @@ pip=("$py" -m pip --disable-pip-version-check -q)
 stamp="$venv/.askrl-setup"
 log="$venv/setup.log"
 
-# step MESSAGE COMMAND...: one console line for the stage; the command's output goes to $log.
-step() {
-  local message="$1" t0 rc
-  shift
-  t0=$(date +%s)
-  printf 'setup: %s ... ' "$message"
-  if "$@" >>"$log" 2>&1; then
-    echo "ok ($(( $(date +%s) - t0 )) s)"
-  else
-    rc=$?
-    echo "failed"
-    echo "setup: last lines of $log:" >&2
-    tail -n 30 "$log" >&2
-    exit "$rc"
-  fi
-}
+step_prefix=setup
+# shellcheck source=scripts/setup_step.sh
+source "$root/scripts/setup_step.sh"
 
 has_gpu() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
 if has_gpu; then flavour=gpu; else flavour=cpu; fi

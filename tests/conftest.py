@@ -94,3 +94,48 @@ def judge_server(judge_server_factory: Callable[..., ScriptedServer]) -> Scripte
     {"content": "not json"}])`` queues exact replies (see ``ScriptItem``); ``judge_server.requests()`` is the log.
     """
     return judge_server_factory()
+
+
+# --- vLLM's CPU build (.venv-vllm, `make vllm`) ------------------------------------------------------------------
+#: The longest reply the session's vLLM judges write (``--override-generation-config``).
+VLLM_MAX_NEW_TOKENS = 192
+
+
+@pytest.fixture(scope="session")
+def vllm_judges(smollm2_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Two vLLM judge servers on SmolLM2 from ``python -m askrl.serve judge --cpu`` (``/v1`` URLs), for the session.
+
+    One pair serves every vLLM test that needs a running server (a start costs 30-80 s and ~3.5 GB); skipped where
+    no vLLM interpreter exists (``askrl/serve/vllm_env.py``). Teardown sends the command SIGTERM, which stops its
+    servers, then kills whatever is left in its session.
+    """
+    import json
+    import subprocess
+    import sys
+
+    from askrl.bench.trainer_modes import kill_session
+    from askrl.serve.vllm_env import vllm_python
+    from eval_hooks.checkpoint_eval import free_port
+
+    if vllm_python() is None:
+        pytest.skip("no vLLM here: run `make vllm` (CPU) or set ASKRL_VLLM_PYTHON")
+    logs = tmp_path_factory.mktemp("vllm_judges")
+    ports = f"{free_port()},{free_port()}"
+    cmd = [sys.executable, "-m", "askrl.serve", "judge", "--cpu", "--model", str(smollm2_model), "--ports", ports,
+           "--log-dir", str(logs), "--timeout-s", "600",
+           # A server-side cap on every reply (askrl asks for up to 4096 tokens; SmolLM2 on 2 cores writes ~20/s).
+           "--", "--override-generation-config", json.dumps({"max_new_tokens": VLLM_MAX_NEW_TOKENS})]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=(logs / "serve.log").open("wb"), text=True,
+                            start_new_session=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line:
+            pytest.fail(f"askrl.serve judge --cpu exited {proc.wait()}: {(logs / 'serve.log').read_text()[-3000:]}")
+        yield [endpoint["base_url"] for endpoint in json.loads(line)["judge"]["endpoints"]]
+    finally:
+        proc.terminate()  # the command's own shutdown: SIGTERM to each server, then wait for it
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            pass
+        kill_session(proc.pid)

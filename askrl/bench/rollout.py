@@ -19,6 +19,12 @@ episodes. ``--outage-at-s T --outage-s D`` kills
 the judge server T s into the run and restarts it on the same port D s later (masked episodes then show what an
 outage costs).
 
+``--judge-url URL[,URL]`` runs the same episodes against a real judge (a vLLM server: ``python -m askrl.serve judge``)
+instead of the scripted one and reports, next to the token-count estimate over the prompts the client sent (in
+the server's tokenizer), vLLM's own prefix-cache hit rate: ``vllm:prefix_cache_hits_total`` over
+``vllm:prefix_cache_queries_total`` from its ``/metrics``, over the timed episodes. There is no bound then (the
+service times of a real server are not known to the client).
+
 How it fails: ``EvalError`` when the server does not start or a prompt matches no record; the data must exist.
 
     python scripts/bench_rollout.py --prompts 32 --group 8 --judge-median-ms 200 [--prompt-version v1]
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import hydra
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
@@ -45,6 +52,7 @@ from transformers import AutoTokenizer
 from askrl import _verl
 from askrl.bench.bound import EpisodeTrace, idle_share, rollout_bound
 from askrl.bench.policy_server import MARKER, LatencyPolicy
+from askrl.bench.vllm_metrics import prefix_cache_tokens
 from askrl.data.loading import load_records
 from askrl.data.verl_rows import records_to_rows
 from askrl.judge.bench import start_server
@@ -92,14 +100,17 @@ class JudgeServer:
 
 
 def trainer_config(args: argparse.Namespace, base_url: str) -> DictConfig:
-    """The parts of VERL's trainer config an agent loop reads, with an LLM judge on ``base_url``."""
+    """The parts of VERL's trainer config an agent loop reads, with an LLM judge on ``base_url`` (or ``--judge-url``)."""
+    if args.judge_url:
+        endpoints = [{"name": f"judge{i}", "base_url": url, "model": args.judge_model,
+                      "max_concurrency": args.judge_slots} for i, url in enumerate(args.judge_url.split(","))]
+    else:
+        endpoints = [{"name": "scripted", "base_url": base_url, "model": "scripted", "max_concurrency": args.judge_slots}]
     judge = {
         "backend": "llm",
         "prompt_version": args.prompt_version,
         "client": {
-            "endpoints": [
-                {"name": "scripted", "base_url": base_url, "model": "scripted", "max_concurrency": args.judge_slots}
-            ],
+            "endpoints": endpoints,
             "max_concurrency": args.judge_slots,
             "request_timeout_s": 60.0,
         },
@@ -156,12 +167,17 @@ async def _outage(server: JudgeServer, at_s: float, for_s: float) -> None:
     await asyncio.to_thread(server.start, port)
 
 
-async def _run(args: argparse.Namespace, server: JudgeServer, tokenizer: Any, records: list[Any]) -> dict[str, Any]:
+async def _run(args: argparse.Namespace, server: JudgeServer | None, tokenizer: Any, records: list[Any]) -> dict[str, Any]:
     """A warm-up episode (a worker is long-lived: imports, templates and the judge's pool are ready), then the
-    timed episodes with a fresh policy server, the judge's log and counters reset."""
+    timed episodes with a fresh policy server, the judge's log and counters reset. Without a scripted ``server``
+    (``--judge-url``) the judge's prompts are recorded client-side and vLLM's prefix-cache counters read around
+    the timed episodes."""
     _register_agent_loops()
-    config = trainer_config(args, f"{server.url}/v1")
+    config = trainer_config(args, f"{server.url}/v1" if server is not None else "")
     judge = shared_judge(settings_from_trainer_config(config).judge)
+    sent: list[list[dict[str, str]]] = []
+    if server is None:
+        judge.client.complete = _recording(judge.client.complete, sent)  # type: ignore[attr-defined]
 
     def new_policy() -> LatencyPolicy:
         return LatencyPolicy(
@@ -171,9 +187,13 @@ async def _run(args: argparse.Namespace, server: JudgeServer, tokenizer: Any, re
 
     rows = [row_run_kwargs(row) for row in records_to_rows(records) for _ in range(args.group)]
     await _build_loop(config, new_policy(), tokenizer).run(dict(SAMPLING), **rows[0])
-    handle = ServerHandle(server.url)
-    handle.reset()
-    handle.close()
+    urls = args.judge_url.split(",") if args.judge_url else []
+    if server is not None:
+        handle = ServerHandle(server.url)
+        handle.reset()
+        handle.close()
+    sent.clear()
+    cache_before = prefix_cache_tokens(urls)
     judge.metrics(reset=True)
     policy = new_policy()
     outage = asyncio.create_task(_outage(server, args.outage_at_s, args.outage_s)) if args.outage_s else None
@@ -192,7 +212,49 @@ async def _run(args: argparse.Namespace, server: JudgeServer, tokenizer: Any, re
         await outage
     judge_metrics = judge.metrics()
     await close_shared_judges()
-    return {"start": start, "end": end, "outputs": outputs, "policy": policy, "judge_metrics": judge_metrics}
+    return {"start": start, "end": end, "outputs": outputs, "policy": policy, "judge_metrics": judge_metrics,
+            "sent": sent, "prefix_cache": prefix_cache_tokens(urls, since=cache_before) if urls else None}
+
+
+def _recording(complete: Any, sent: list[list[dict[str, str]]]) -> Any:
+    """``JudgeClient.complete`` that first keeps a copy of each call's messages (the prompts the judge was sent)."""
+
+    async def recorded(messages: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append([dict(m) for m in messages])
+        return await complete(messages, *args, **kwargs)
+
+    return recorded
+
+
+def analyse_live(run: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Figures of a run against a real judge (``--judge-url``): wall time, judge cost, and vLLM's own prefix-cache
+    hit rate beside the token-count estimate over the same prompts, tokenized as the server does (its model's
+    tokenizer, from ``/v1/models``' ``root``)."""
+    url = args.judge_url.split(",")[0]
+    root = httpx.get(f"{url}/models", timeout=10).json()["data"][0]["root"]
+    tokenizer = AutoTokenizer.from_pretrained(root)
+    prompts = [tokenizer.apply_chat_template(m, tokenize=True, add_generation_prompt=True, return_dict=True)
+               ["input_ids"] for m in run["sent"]]  # fmt: skip
+    hits, queries = run["prefix_cache"]
+    n = len(run["outputs"])
+    m = run["judge_metrics"]
+    return {
+        "episodes": n,
+        "prompt_version": args.prompt_version,
+        "judge_url": args.judge_url,
+        "wall_s": round(run["end"] - run["start"], 3),
+        "judge_calls_per_episode": round(m.get("judge/calls", 0.0) / n, 3),
+        "judge_prompt_tokens_per_episode": round(m.get("judge/tokens_in", 0.0) / n, 1),
+        "judge_completion_tokens_per_episode": round(m.get("judge/tokens_out", 0.0) / n, 1),
+        "judge_failures": m.get("judge/failures", 0.0),
+        "vllm_prefix_cache_hit_rate": round(hits / queries, 4) if queries else 0.0,
+        "vllm_prefix_cache_queried_tokens": queries,
+        "shared_prefix_fraction": round(shared_prefix(prompts).fraction, 4),
+        f"shared_prefix_fraction_{args.cache_block_size}_token_blocks":
+            round(shared_prefix(prompts, block_size=args.cache_block_size).fraction, 4),
+        "judge_prompt_tokens_server_tokenizer": sum(len(p) for p in prompts),
+        "masked_episodes": sum(1 for o in run["outputs"] if o.masked),
+    }
 
 
 def _episode_key(entry: dict[str, Any]) -> tuple[int, int] | None:
@@ -289,6 +351,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--outage-at-s", type=float, default=2.0, help="with --outage-s: when the judge dies")
     parser.add_argument("--outage-s", type=float, default=0.0, help="kill the judge for this long (0: no outage)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--judge-url", default=None,
+                        help="a real judge (comma-separated /v1 URLs, e.g. vLLM) instead of the scripted one: reports "
+                             "vLLM's prefix-cache hit rate from /metrics; the bound needs the scripted judge")
+    parser.add_argument("--judge-model", default="default", help="with --judge-url: the served model name")
+    parser.add_argument("--cache-block-size", type=int, default=16,
+                        help="with --judge-url: the server's KV block size for the block estimate (vLLM CPU: 128)")
     return parser.parse_args(argv)
 
 
@@ -297,17 +365,20 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tokenizer = AutoTokenizer.from_pretrained(prepare("tiny"))
     records = load_records(args.data_dir / ASK_MIND, kind="askmind").records[: args.prompts]
-    server = JudgeServer(
-        ["--latency-ms", str(args.judge_median_ms), "--latency-sigma", str(args.judge_sigma), "--seed", str(args.seed)]
-    )
-    server.start()
-    try:
-        run = asyncio.run(_run(args, server, tokenizer, records))
-    finally:
-        if server.proc is not None:
-            server.kill()
-    assert server.log is not None
-    summary = analyse(run, server.log, args, tokenizer)
+    if args.judge_url:
+        summary = analyse_live(asyncio.run(_run(args, None, tokenizer, records)), args)
+    else:
+        server = JudgeServer(
+            ["--latency-ms", str(args.judge_median_ms), "--latency-sigma", str(args.judge_sigma), "--seed", str(args.seed)]
+        )
+        server.start()
+        try:
+            run = asyncio.run(_run(args, server, tokenizer, records))
+        finally:
+            if server.proc is not None:
+                server.kill()
+        assert server.log is not None
+        summary = analyse(run, server.log, args, tokenizer)
     width = max(len(k) for k in summary)
     for key, value in summary.items():
         print(f"{key:<{width}}  {value}")

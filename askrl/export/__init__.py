@@ -7,11 +7,11 @@
 What it does: picks the checkpoint (``--step``, else ``latest_checkpointed_iteration.txt``, else the highest
 ``global_step_N`` with an actor), merges it with VERL's model merger (LoRA adapters folded into the base weights,
 :mod:`eval_hooks.merge`), then verifies (:mod:`askrl.export.verify`): the folder loads with its tokenizer and chat
-template, its greedy answer to a fixed prompt equals the actor checkpoint's token for token, and where vLLM is
-installed vLLM serves it (otherwise one line says the check was skipped). Finally it writes ``README.md``, a model
-card (:mod:`askrl.export.model_card`), gives every file the same mode (what a plain file gets under the umask:
-the merger writes its weights 0600), records the files it wrote in ``.askrl_export.json`` and prints one JSON line:
-``{"out", "step", "greedy", "vllm"}``.
+template, its greedy answers to a fixed prompt set equal the actor checkpoint's token for token, and where vLLM is
+installed (``.venv-vllm`` on CPU) vLLM serves it and gives the same greedy tokens (otherwise one line says the
+check was skipped). Finally it writes ``README.md``, a model card (:mod:`askrl.export.model_card`), gives every
+file the same mode (what a plain file gets under the umask: the merger writes its weights 0600), records the files
+it wrote in ``.askrl_export.json`` and prints one JSON line: ``{"out", "step", "greedy", "vllm"}``.
 
 It never deletes a file it did not write: an ``--out`` holding anything but an earlier export's own files is
 refused, naming those files; ``--force`` replaces the folder and lists each file it replaces or removes. The
@@ -130,7 +130,7 @@ def export(run: Path, out: Path, step: int | None = None, *, check_vllm: bool = 
     merge_checkpoint(checkpoint, out, overwrite=True)
     greedy = compare_greedy(out, actor)
     notice(f"greedy answer matches the actor checkpoint token for token: {greedy['text']!r}")
-    vllm = vllm_check(out) if check_vllm else None
+    vllm = vllm_check(out, greedy) if check_vllm else None
     provenance_path = checkpoint / PROVENANCE_FILE
     provenance = json.loads(provenance_path.read_text()) if provenance_path.is_file() else {}
     if not provenance:

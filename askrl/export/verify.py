@@ -1,5 +1,6 @@
-"""Checks that an exported model is the trained actor: it loads, it answers a fixed prompt greedily exactly as the
-actor checkpoint does, and (where vLLM is installed) vLLM serves it.
+"""Checks that an exported model is the trained actor: it loads, it answers a fixed prompt set greedily exactly as
+the actor checkpoint does, and (where vLLM is installed) vLLM serves it and answers the same prompts with the same
+greedy tokens (:data:`PROMPTS`: 4 prompts, :data:`NEW_TOKENS` = 16 new tokens each).
 
 Why an independent reference: the export goes through VERL's merger (shard concatenation, bf16 cast, tied weights
 dropped, LoRA adapter split off) and askrl's LoRA fold. The reference is rebuilt here straight from the actor's
@@ -8,26 +9,24 @@ to the export's dtype, so a wrong key, shard order, transpose or LoRA scale in t
 Both models compute in fp32, so the comparison is of weights, not of bf16 kernels.
 
     greedy = compare_greedy(export_dir, actor_dir)      # raises ExportError on a mismatch
-    vllm_check(export_dir)                               # None (with a logged line) when vLLM is not installed
+    vllm_check(export_dir, greedy)                       # None (with a logged line) when vLLM is not installed
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from askrl.errors import AskrlError
+from askrl.errors import AskrlError, ConfigError
 
 logger = logging.getLogger(__name__)
 
 PROMPT = "What is 12 + 7? Answer briefly."
+#: The fixed prompt set of both greedy checks; the first is the one the model card and the summary show.
+PROMPTS = (PROMPT, "Name the three primary colours.", "Write one sentence about the sea.",
+           "Which is heavier, a kilogram of iron or a kilogram of feathers?")
 NEW_TOKENS = 16
 LOGIT_TOLERANCE = 1e-3
 _LORA_A = "lora_A.default.weight"
@@ -80,11 +79,11 @@ def fold_lora_state(state: dict[str, Any], actor: Path) -> dict[str, Any]:
     return {k.replace("base_model.model.", "", 1).replace(".base_layer.", "."): v for k, v in out.items()}
 
 
-def _greedy(model: Any, tokenizer: Any) -> tuple[list[int], Any]:
-    """Greedy continuation of :data:`PROMPT` and the logits over prompt and continuation."""
+def _greedy(model: Any, tokenizer: Any, prompt: str) -> tuple[list[int], Any]:
+    """Greedy continuation of ``prompt`` and the logits over prompt and continuation."""
     import torch
 
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": PROMPT}], add_generation_prompt=True,
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
                                         return_tensors="pt", return_dict=True)
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=NEW_TOKENS, do_sample=False)
@@ -113,60 +112,78 @@ def compare_greedy(export_dir: Path, actor: Path) -> dict[str, Any]:
     if tied:
         reference.tie_weights()
     reference.generation_config = exported.generation_config
-    (got, got_logits), (want, want_logits) = _greedy(exported, tokenizer), _greedy(reference, tokenizer)
-    if got != want:
-        raise ExportError(f"{export_dir}: greedy output differs from the actor checkpoint's on {PROMPT!r}: "
-                          f"export {tokenizer.decode(got)!r} vs actor {tokenizer.decode(want)!r}")
-    # Same weights at the same precision give the same logits up to float noise; a degenerate greedy answer
-    # (a random test model repeating one token) would hide a wrong weight, the logits do not.
-    gap = float((got_logits - want_logits).abs().max())
-    if gap > LOGIT_TOLERANCE:
-        raise ExportError(f"{export_dir}: logits differ from the actor checkpoint's by up to {gap:.3g} "
-                          f"(tolerance {LOGIT_TOLERANCE}) on {PROMPT!r}")
-    return {"prompt": PROMPT, "tokens": got, "text": tokenizer.decode(got, skip_special_tokens=True), "max_logit_gap": gap}
+    answers, gap = [], 0.0
+    for prompt in PROMPTS:
+        (got, got_logits), (want, want_logits) = _greedy(exported, tokenizer, prompt), _greedy(reference, tokenizer, prompt)
+        if got != want:
+            raise ExportError(f"{export_dir}: greedy output differs from the actor checkpoint's on {prompt!r}: "
+                              f"export {tokenizer.decode(got)!r} vs actor {tokenizer.decode(want)!r}")
+        # Same weights at the same precision give the same logits up to float noise; a degenerate greedy answer
+        # (a random test model repeating one token) would hide a wrong weight, the logits do not.
+        gap = max(gap, float((got_logits - want_logits).abs().max()))
+        if gap > LOGIT_TOLERANCE:
+            raise ExportError(f"{export_dir}: logits differ from the actor checkpoint's by up to {gap:.3g} "
+                              f"(tolerance {LOGIT_TOLERANCE}) on {prompt!r}")
+        answers.append(want)
+    return {"prompt": PROMPT, "tokens": answers[0], "text": tokenizer.decode(answers[0], skip_special_tokens=True),
+            "max_logit_gap": gap, "answers": answers}
 
 
-def vllm_installed() -> bool:
-    from importlib.util import find_spec
+def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = None,
+               timeout_s: float = 900.0) -> dict[str, Any] | None:
+    """vLLM serves the export (``python -m askrl.serve model --backend vllm``, as users serve it) and answers every
+    prompt of :data:`PROMPTS` with ``greedy["answers"]``, token for token.
 
-    return find_spec("vllm") is not None
+    ``greedy`` is :func:`compare_greedy`'s result (transformers on the actor's own weights), so an export that
+    vLLM reads differently from the trained weights fails here. The prompts go in as the chat template's token ids
+    (``/v1/completions``), so vLLM's tokenizer and template handling cannot hide or cause a difference; each
+    answer is compared up to its first end-of-sequence token (vLLM stops there, transformers may pad after it).
+    Returns None (logged) where no vLLM interpreter exists.
+    """
+    from transformers import AutoTokenizer
 
+    from askrl.serve.vllm_env import vllm_python, vllm_server
+    from eval_hooks.checkpoint_eval import free_port
 
-def vllm_check(export_dir: Path, *, port: int = 8765, timeout_s: float = 900.0) -> dict[str, Any] | None:
-    """Serve the export with ``vllm serve`` and ask it one chat question; None (logged) without vLLM."""
-    if not vllm_installed():
+    if vllm_python() is None:
         logger.warning("vLLM is not installed here: the vLLM serve check of %s is skipped", export_dir)
         return None
-    import httpx
+    from openai import OpenAI
 
-    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(export_dir),
-           "--served-model-name", "default", "--host", "127.0.0.1", "--port", str(port)]
+    tokenizer = AutoTokenizer.from_pretrained(export_dir)
+    eos = set(_eos_ids(export_dir, tokenizer))
     log = export_dir.parent / f".{export_dir.name}.vllm.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ExportError(f"vllm serve {export_dir} exited with {proc.returncode}; see {log}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1.0)
-        else:
-            raise ExportError(f"vllm serve {export_dir} did not become healthy in {timeout_s:.0f}s; see {log}")
-        from openai import OpenAI
+        with vllm_server(export_dir, port=port or free_port(), log=log, timeout_s=timeout_s) as base_url:
+            client = OpenAI(base_url=base_url, api_key="EMPTY")
+            served = []
+            for prompt in PROMPTS:
+                ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                                    tokenize=True, return_dict=True)["input_ids"]
+                reply = client.completions.create(model="default", prompt=ids, max_tokens=NEW_TOKENS,
+                                                  temperature=0.0, extra_body={"return_token_ids": True})
+                served.append(list(reply.choices[0].model_extra["token_ids"]))
+    except ConfigError as err:
+        raise ExportError(str(err)) from None
+    for prompt, got, want in zip(PROMPTS, served, greedy["answers"], strict=True):
+        if _until_eos(got, eos) != _until_eos(want, eos):
+            raise ExportError(f"{export_dir}: vLLM's greedy answer differs from the actor checkpoint's on {prompt!r}: "
+                              f"vLLM {tokenizer.decode(got)!r} vs actor {tokenizer.decode(want)!r}; see {log}")
+    return {"served": True, "prompts": len(PROMPTS), "new_tokens": NEW_TOKENS, "answers": served,
+            "text": tokenizer.decode(served[0], skip_special_tokens=True)}
 
-        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="EMPTY")
-        reply = client.chat.completions.create(model="default", messages=[{"role": "user", "content": PROMPT}],
-                                               max_tokens=NEW_TOKENS, temperature=0.0)
-        return {"served": True, "text": reply.choices[0].message.content}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+
+def _eos_ids(export_dir: Path, tokenizer: Any) -> list[int]:
+    from transformers import GenerationConfig
+
+    ids = GenerationConfig.from_pretrained(export_dir).eos_token_id
+    ids = [ids] if isinstance(ids, int) else list(ids or [])
+    return ids + ([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])
+
+
+def _until_eos(tokens: list[int], eos: set[int]) -> list[int]:
+    """``tokens`` cut before the first end-of-sequence id."""
+    for i, token in enumerate(tokens):
+        if token in eos:
+            return tokens[:i]
+    return tokens

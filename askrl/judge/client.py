@@ -501,16 +501,16 @@ class JudgeClient:
         max_tokens: int,
     ) -> tuple[str, tuple[int, int]]:
         """POST one chat completion; on a 400 to ``response_format`` resend once without it and remember."""
-        response_format = _response_format(ep.response_format, schema.__name__, json_schema)
+        fmt = response_format(ep.response_format, schema.__name__, json_schema)
         try:
-            return await self._post(ep, messages, temperature, max_tokens, response_format)
+            return await self._post(ep, messages, temperature, max_tokens, fmt)
         except JudgeTransportError as err:
-            if err.status_code != 400 or response_format is None:
+            if err.status_code != 400 or fmt is None:
                 raise
             text_usage = await self._post(ep, messages, temperature, max_tokens, None)
             logger.warning(
-                "judge endpoint %s rejected response_format=%s (%s); sending without it from now on",
-                ep.name, ep.response_format, err,
+                "judge endpoint %s rejected response_format=%s for schema %s (%s); sending without it from now on",
+                ep.name, ep.response_format, schema.__name__, err,
             )  # fmt: skip
             ep.response_format = "none"
             return text_usage
@@ -595,7 +595,8 @@ def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return schema.model_json_schema()
 
 
-def _response_format(mode: str, name: str, json_schema: dict[str, Any]) -> dict[str, Any] | None:
+def response_format(mode: str, name: str, json_schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``response_format`` body field of endpoint mode ``mode`` for schema ``name`` (None: send none)."""
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema, "strict": False}}
     if mode == "json_object":

@@ -27,6 +27,8 @@ import copy
 import functools
 from typing import Any
 
+from pydantic import BaseModel
+
 from askrl.judge.client import JudgeClient
 from askrl.judge.config import SamplingConfig
 from askrl.judge.templates import DEFAULT_VERSION, has_template, prompt_hashes, render
@@ -86,29 +88,40 @@ def reply_model(version: str) -> type[UserReply]:
     return UserReplyV3 if version == "v3" else UserReply
 
 
-@functools.lru_cache(maxsize=64)
-def reply_json_schema(n_items: int) -> dict[str, Any]:
-    """v3's reply schema with ``supplied`` pinned to ``n_items`` entries (cached; callers must not mutate it)."""
-    schema = copy.deepcopy(UserReplyV3.model_json_schema())
-    schema["properties"]["supplied"] = {
-        "type": "array", "items": {"type": "boolean"}, "minItems": n_items, "maxItems": n_items
-    }  # fmt: skip
-    schema["required"] = [*schema.get("required", []), "supplied"]
-    return schema
+@functools.lru_cache(maxsize=256)
+def pinned_json_schema(
+    model: type[BaseModel], n_items: int, fields: tuple[str, ...], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``model``'s JSON schema with each list field of ``fields`` pinned to ``n_items`` entries (guided decoding
+    then cannot write a verdict list of the wrong length, which would only be caught as a schema mismatch), and the
+    fields of ``required`` required: v3's ``irrelevant_questions`` and ``supplied`` are optional in the models, so
+    that replies without them still validate, but a constrained reply always writes them.
 
-
-@functools.lru_cache(maxsize=64)
-def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
-    """The turn verdict's JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding).
-
-    Cached per length and version (building a schema costs about a millisecond); callers must not mutate it.
+    A pinned field that is optional (``list[bool] | None``) is decoded as the bare list. Cached per model, length
+    and fields (building a schema costs about a millisecond); callers must not mutate it.
     """
-    schema = copy.deepcopy(verdict_models(version)[0].model_json_schema())
-    schema["properties"]["hits"]["minItems"] = n_items
-    schema["properties"]["hits"]["maxItems"] = n_items
-    if "irrelevant_questions" in schema["properties"]:  # v3: optional in the model, always decoded
-        schema["required"] = [*schema["required"], "irrelevant_questions"]
+    schema = copy.deepcopy(model.model_json_schema())
+    for name in fields:
+        prop = schema["properties"][name]
+        if "anyOf" in prop:  # Optional[list[...]]: keep the list branch only
+            prop = next(branch for branch in prop["anyOf"] if branch.get("type") == "array")
+            schema["properties"][name] = prop
+        prop["minItems"] = n_items
+        prop["maxItems"] = n_items
+    missing = [name for name in required if name in schema["properties"] and name not in schema.get("required", [])]
+    if missing:
+        schema["required"] = [*schema.get("required", []), *missing]
     return schema
+
+
+def turn_json_schema(n_items: int, version: str = "v1") -> dict[str, Any]:
+    """The turn verdict's JSON schema with ``hits`` pinned to ``n_items`` entries (for guided decoding)."""
+    return pinned_json_schema(verdict_models(version)[0], n_items, ("hits",), ("irrelevant_questions",))
+
+
+def reply_json_schema(n_items: int) -> dict[str, Any]:
+    """v3's reply schema with ``supplied`` pinned to ``n_items`` entries and required."""
+    return pinned_json_schema(UserReplyV3, n_items, ("supplied",), ("supplied",))
 
 
 class LLMJudge:

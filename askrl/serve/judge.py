@@ -6,17 +6,23 @@ lists them and the judge client balances over them.
     python -m askrl.serve judge --model Qwen/Qwen3-30B-A3B-Instruct-2507 --gpus 0,1 --ports 8012,8013
     python -m askrl.serve judge --model /models/judge --gpus 0-3 --tp 2 --ports 8012,8013   # two TP=2 servers
 
+On a machine without a GPU, ``--cpu`` starts the same servers on vLLM's CPU build (``.venv-vllm``, see
+``askrl/serve/vllm_env.py``), with no ``CUDA_VISIBLE_DEVICES`` to set; the servers then share the cores:
+
+    python -m askrl.serve judge --cpu --model ~/.cache/askrl/models/smollm2 --ports 8012,8013
+
 Each server runs as ``python -m vllm.entrypoints.openai.api_server`` with its own ``CUDA_VISIBLE_DEVICES``; the
-command waits (with a progress line) until every ``/v1/models`` lists the served name, then prints the endpoint
-list to paste into ``judge.endpoints`` and keeps the servers in the foreground until interrupted. A server that
-exits or stays unhealthy past ``--timeout-s`` stops all of them with its log tail: no half-started judge.
+command waits (with a progress line) until every ``/v1/models`` lists the served name, checks that each accepts
+every structured-output schema askrl sends (``askrl/judge/structured.py``; a refused one stops all servers with a
+line naming it), then prints the endpoint list to paste into ``judge.endpoints`` and keeps the servers in the
+foreground until interrupted. A server that exits or stays unhealthy past ``--timeout-s`` stops all of them with
+its log tail: no half-started judge.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +33,8 @@ from pathlib import Path
 import httpx
 
 from askrl.errors import ConfigError
+from askrl.judge.structured import check_schemas, sent_schemas
+from askrl.serve.vllm_env import vllm_python, vllm_server_command, vllm_server_env
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,11 @@ def plan_servers(gpus: list[int], ports: list[int], tp: int) -> list[ServerSpec]
     return [ServerSpec(port, tuple(gpus[i * tp : (i + 1) * tp])) for i, port in enumerate(ports)]
 
 
-def vllm_command(model: str, spec: ServerSpec, *, served_name: str, host: str, extra: list[str]) -> list[str]:
-    return [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", model, "--served-model-name", served_name,
-        "--host", host, "--port", str(spec.port),
-        "--tensor-parallel-size", str(len(spec.gpus)),
-        *extra,
-    ]  # fmt: skip
+def vllm_command(model: str, spec: ServerSpec, *, served_name: str, host: str, extra: list[str],
+                 python: str | None = None) -> list[str]:
+    """One judge server; a spec without GPUs is a CPU server (vLLM's CPU build, :data:`CPU_FLAGS`)."""
+    return vllm_server_command(python or sys.executable, model, port=spec.port, served_name=served_name, host=host,
+                               tensor_parallel_size=max(len(spec.gpus), 1), cpu=not spec.gpus, extra=extra)
 
 
 def is_healthy(base_url: str, served_name: str, timeout_s: float = 2.0) -> bool:
@@ -94,21 +99,43 @@ def wait_healthy(
             time.sleep(poll_s)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a batch scheduler, a test) stops the servers as Ctrl-C does
+
+
 def serve_judge(args: argparse.Namespace) -> int:
-    specs = plan_servers(parse_gpus(args.gpus), [int(p) for p in args.ports.split(",")], args.tp)
+    ports = [int(p) for p in args.ports.split(",")]
+    if args.cpu:
+        if args.tp != 1:
+            raise ConfigError("--cpu serves each judge on the cores; --tp does not apply")
+        specs = [ServerSpec(port, ()) for port in ports]
+    else:
+        specs = plan_servers(parse_gpus(args.gpus), ports, args.tp)
+    python = vllm_python()
+    if python is None:
+        raise ConfigError("no vLLM here: run `make vllm` (CPU) or install the gpu extra, or set ASKRL_VLLM_PYTHON")
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
     urls = [f"http://{args.host}:{s.port}/v1" for s in specs]
+    if not args.detach:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         for spec in specs:
-            env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(map(str, spec.gpus))}
+            env = vllm_server_env(cpu=not spec.gpus)
+            if spec.gpus:
+                env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, spec.gpus))
             log = (log_dir / f"judge_{spec.port}.log").open("wb")
-            cmd = vllm_command(args.model, spec, served_name=args.served_name, host=args.host, extra=args.vllm_args)
-            print(f"serve: {' '.join(cmd)}  (CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']}, log {log.name})",
-                  file=sys.stderr)
+            cmd = vllm_command(args.model, spec, served_name=args.served_name, host=args.host, extra=args.vllm_args,
+                               python=python)
+            where = f"CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']}" if spec.gpus else "CPU"
+            print(f"serve: {' '.join(cmd)}  ({where}, log {log.name})", file=sys.stderr)
             procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
         wait_healthy(urls, args.served_name, procs, args.timeout_s)
+        refused = [line for url in urls for line in check_schemas(url, args.served_name, sent_schemas())]
+        if refused:
+            raise ConfigError("\n".join(refused))
+        print(f"serve: every server accepts askrl's {len(sent_schemas())} structured-output schemas", file=sys.stderr)
         endpoints = [{"base_url": u, "model": args.served_name} for u in urls]
         print(json.dumps({"judge": {"endpoints": endpoints}}))
         sys.stdout.flush()
@@ -139,7 +166,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """The ``judge`` subcommand of ``python -m askrl.serve``."""
     judge = sub.add_parser("judge", help="start vLLM judge servers and wait until they are healthy")
     judge.add_argument("--model", required=True, help="HF model id or local path of the judge")
-    judge.add_argument("--gpus", required=True, help="GPU ids, e.g. 0,1 or 0-3")
+    where = judge.add_mutually_exclusive_group(required=True)
+    where.add_argument("--gpus", help="GPU ids, e.g. 0,1 or 0-3")
+    where.add_argument("--cpu", action="store_true", help="no GPU: one vLLM CPU server per port (.venv-vllm)")
     judge.add_argument("--ports", required=True, help="one port per server, e.g. 8012,8013")
     judge.add_argument("--tp", type=int, default=1, help="tensor-parallel GPUs per server")
     judge.add_argument("--served-name", default="default", help="the model name clients send (the original used 'default')")

@@ -1,7 +1,8 @@
 """``python -m askrl.serve model``: serve one HF model folder with the OpenAI chat API.
 
-Backend ``auto`` (default) is vLLM's OpenAI server when ``vllm`` is importable (GPU machines), else askrl's
-transformers server (``askrl/serve/hf_server.py``). vLLM replaces this process (``exec``), so SIGTERM reaches it
+Backend ``auto`` (default) is vLLM's OpenAI server when a vLLM interpreter exists (``askrl/serve/vllm_env.py``: the
+gpu extra's vLLM on a GPU machine, ``.venv-vllm`` with vLLM's CPU build on a CPU one), else askrl's transformers
+server (``askrl/serve/hf_server.py``). vLLM replaces this process (``exec``), so SIGTERM reaches it
 directly; the transformers server stops within seconds of SIGTERM, mid-generation too (the running batch stops
 at its next token and its requests get a 503). Both bind to
 127.0.0.1 unless ``--host`` says otherwise and answer ``/health`` and ``/v1/models`` (with ``root`` = the path).
@@ -12,22 +13,20 @@ at its next token and its requests get a 503). Both bind to
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from askrl.errors import ConfigError
+from askrl.serve.vllm_env import has_cuda_gpu, vllm_python, vllm_server_command, vllm_server_env
 
 
-def vllm_model_command(args: argparse.Namespace) -> list[str]:
-    return [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(args.path), "--served-model-name", args.served_name,
-        "--host", args.host, "--port", str(args.port),
-        "--tensor-parallel-size", str(args.tensor_parallel_size),
-        *(["--max-model-len", str(args.max_model_len)] if args.max_model_len else []),
-    ]  # fmt: skip
+def vllm_model_command(args: argparse.Namespace, python: str | None = None, *, cpu: bool = False) -> list[str]:
+    return vllm_server_command(
+        python or sys.executable, args.path, port=args.port, served_name=args.served_name, host=args.host,
+        tensor_parallel_size=args.tensor_parallel_size, cpu=cpu,
+        extra=["--max-model-len", str(args.max_model_len)] if args.max_model_len else [],
+    )  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,16 +54,22 @@ def run(args: argparse.Namespace) -> int:
     if not (args.path / "config.json").is_file():
         print(f"serve: {args.path}: not a HF model folder (no config.json)", file=sys.stderr)
         return 2
-    backend = args.backend
-    if backend == "auto":
-        backend = "vllm" if importlib.util.find_spec("vllm") is not None else "hf"
-    if backend == "vllm":
+    try:
+        python = vllm_python() if args.backend != "hf" else None
+    except ConfigError as err:
+        print(f"serve: {err}", file=sys.stderr)
+        return 2
+    if args.backend == "vllm" and python is None:
+        print("serve: --backend vllm but no vLLM here; run `make vllm` or set ASKRL_VLLM_PYTHON", file=sys.stderr)
+        return 2
+    if python is not None:
         if args.port == 0:
             print("serve: --port 0 is not supported with vLLM; pass a port", file=sys.stderr)
             return 2
-        cmd = vllm_model_command(args)
+        cpu = not has_cuda_gpu()
+        cmd = vllm_model_command(args, python, cpu=cpu)
         print(f"serve: {' '.join(cmd)}", file=sys.stderr, flush=True)
-        os.execv(sys.executable, cmd)
+        os.execve(python, cmd, vllm_server_env(cpu=cpu))
     from askrl.serve.hf_server import HFServerOptions, serve
 
     try:

@@ -2,7 +2,8 @@
 
 Checks (each a small function returning problem lines, so tests can drive them one by one):
 - the data files exist and validate (askrl rows for AskMind/AskOverconfidence recipes);
-- every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge);
+- every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge), and a
+  vLLM endpoint asked for ``json_schema`` output accepts each schema the judge sends (``askrl/judge/structured.py``);
 - the model path has weights and a tokenizer with a chat template;
 - the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check);
 - a driver that joins a running Ray cluster (``ray_kwargs.ray_init.address``, multi-node) passes no resources;
@@ -114,6 +115,27 @@ def check_judge_endpoints(endpoints: Iterable[tuple[str, str, str | None]], time
     return problems
 
 
+def check_judge_schemas(endpoints: Iterable[tuple[str, str, str | None, str]], version: str) -> list[str]:
+    """Each vLLM endpoint ``(base_url, model, api_key_env, response_format)`` in ``json_schema`` mode accepts every
+    schema the judge of prompt set ``version`` sends. Only servers whose ``/models`` says ``owned_by: vllm`` are asked:
+    their grammar compiler is what refuses a schema, and a request to any other server could cost tokens or, for a
+    scripted test server, use up its script."""
+    from askrl.judge.structured import check_schemas, training_schemas
+
+    problems = []
+    for base_url, model, key_env, fmt in endpoints:
+        if fmt != "json_schema":
+            continue
+        try:
+            cards = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0).json().get("data", [])
+        except (httpx.HTTPError, ValueError):
+            continue  # check_judge_endpoints reports an endpoint that does not answer
+        if any(card.get("owned_by") == "vllm" for card in cards):
+            key = os.environ.get(key_env, "EMPTY") if key_env else "EMPTY"
+            problems += check_schemas(base_url, model, training_schemas(version), api_key=key)
+    return problems
+
+
 def check_gpus(needed: int, nnodes: int, device: str, available: int | None = None) -> list[str]:
     """On one node, the trainer's ``n_gpus_per_node`` must not exceed the GPUs this machine has."""
     if device == "cpu" or nnodes != 1:
@@ -209,6 +231,8 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
         judge = JudgeConfig.model_validate(settings.judge)
         if judge.backend == "llm" and judge.client is not None:
             problems += check_judge_endpoints((e.base_url, e.model, e.api_key_env) for e in judge.client.endpoints)
+            problems += check_judge_schemas(((e.base_url, e.model, e.api_key_env, e.response_format)
+                                             for e in judge.client.endpoints), judge.prompt_version)
     problems += check_gpus(int(cfg.trainer.n_gpus_per_node), int(cfg.trainer.nnodes), str(cfg.trainer.device))
     problems += check_ray_init(OmegaConf.to_container(cfg.ray_kwargs.ray_init))
     problems += check_eval(cfg, settings)

@@ -10,7 +10,8 @@ scripted verdict "final and correct", so ``acc`` must be exactly 1.0 over the it
   killed in the middle of step 3's evaluation, and training still finishes with that failure counted; wandb
   (offline) has ``eval/*`` at the right ``eval/global_step``; the LoRA run exports a merged plain model.
 - serve backend: killed right after the step-2 save and resumed with ``trainer.resume_mode=auto``; each step's
-  evaluation is in the history exactly once; the export of the last checkpoint loads, matches the actor's greedy
+  evaluation is in the history exactly once, served by vLLM's CPU build where ``.venv-vllm`` exists (else by
+  askrl's transformers server); the export of the last checkpoint loads, matches the actor's greedy
   output, and its model card carries the evaluation.
 
 Wall time on the 2-core CI machine: see the printed lines (about 3 minutes per training process).
@@ -31,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from askrl.bench.trainer_modes import kill_session
+from askrl.serve.vllm_env import vllm_python
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -241,11 +243,16 @@ def test_serve_backend_killed_after_step2_resumes_each_evaluation_once_and_expor
     for record in lines:
         assert record["status"] == "ok" and record["backend"] == "serve", record
         assert record["suites"]["askmind"]["acc"] == 1.0 and record["suites"]["askmind"]["n"] == 2
+    for step in (1, 2, 3):  # vLLM's CPU build where .venv-vllm exists, else askrl's transformers server
+        log = (ckpt / "eval" / f"global_step_{step}" / "server.log").read_text(errors="replace")
+        assert ("vllm.entrypoints.openai.api_server" in log) == (vllm_python() is not None), log[-2000:]
     assert (ckpt / "merged" / "global_step_3" / "config.json").is_file()
     rows = eval_rows(tmp_path)
     assert {1, 2, 3} <= set(rows) and all(rows[s]["eval/askmind/acc"] == 1.0 for s in (1, 2, 3))
 
     summary = export(ckpt, tmp_path / "export", tmp_path / "export.log")
     assert summary["step"] == 3
+    if vllm_python() is not None:  # the export's vLLM check ran for real: 4 prompts, 16 greedy tokens each
+        assert summary["vllm"]["served"] and summary["vllm"]["prompts"] == 4, summary
     card = (tmp_path / "export" / "README.md").read_text()
     assert "at step 3" in card and "reward fingerprint" in card and "| askmind |" in card

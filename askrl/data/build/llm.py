@@ -38,7 +38,7 @@ from askrl.data.build.schemas import (
 from askrl.data.build.templates import prompt_hashes, render
 from askrl.judge.client import JudgeClient
 from askrl.judge.config import BreakerConfig, EndpointConfig, JudgeClientConfig, RetryConfig
-from askrl.judge.llm import LLMJudge, render_checklist, render_conversation
+from askrl.judge.llm import LLMJudge, pinned_json_schema, render_checklist, render_conversation
 from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, Turn, UserReply
 
 Task = Literal["askmind", "overconfidence"]
@@ -166,6 +166,7 @@ class BuildLLM:
             ),
             BuildPointCheck,
             check=same_length(n, "grounded"),
+            json_schema=pinned_json_schema(BuildPointCheck, n, ("grounded",)),
             temperature=CHECK_TEMPERATURE,
         )
 
@@ -182,6 +183,7 @@ class BuildLLM:
             ),
             BuildClaimCheck,
             check=same_length(len(claims), "asserted", "false"),
+            json_schema=pinned_json_schema(BuildClaimCheck, len(claims), ("asserted", "false")),
             temperature=CHECK_TEMPERATURE,
         )
 
@@ -228,6 +230,7 @@ class BuildLLM:
             ),
             BuildCoverage,
             check=same_length(len(checklist), "covered"),
+            json_schema=pinned_json_schema(BuildCoverage, len(checklist), ("covered",)),
             temperature=CHECK_TEMPERATURE,
         )
 

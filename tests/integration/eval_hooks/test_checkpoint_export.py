@@ -35,7 +35,7 @@ torch.manual_seed(0)
 model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
 with torch.no_grad():
     for p in model.parameters():
-        p.add_(0.02 * torch.randn_like(p))
+        p.add_(float(sys.argv[4]) * torch.randn_like(p))
 from torch.distributed.device_mesh import init_device_mesh
 fully_shard(model, mesh=init_device_mesh("cpu", (1,), mesh_dim_names=("fsdp",)))
 actor.mkdir(parents=True)
@@ -49,16 +49,20 @@ dist.destroy_process_group()
 """
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+def make_run(run: Path, model: Path, noise: float) -> Path:
+    """A run dir holding one FSDP checkpoint (step 4) of ``model`` with ``noise`` x N(0, 1) added to every weight."""
     from eval_hooks.checkpoint_eval import free_port
 
-    run = tmp_path_factory.mktemp("run")
     actor = run / "global_step_4" / "actor"
-    subprocess.run([sys.executable, "-c", _MAKE_SHARDS, str(tiny_model), str(actor), str(free_port())],
+    subprocess.run([sys.executable, "-c", _MAKE_SHARDS, str(model), str(actor), str(free_port()), str(noise)],
                    check=True, timeout=300, capture_output=True)
     (run / "latest_checkpointed_iteration.txt").write_text("4")
     return run
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+    return make_run(tmp_path_factory.mktemp("run"), tiny_model, 0.02)
 
 
 def test_export_matches_the_actor_and_a_corrupted_weight_is_caught(run_dir: Path, tmp_path: Path) -> None:
@@ -82,6 +86,34 @@ def test_export_matches_the_actor_and_a_corrupted_weight_is_caught(run_dir: Path
     save_file(tensors, weights, metadata={"format": "pt"})
     with pytest.raises(ExportError, match="differ"):
         compare_greedy(out, run_dir / "global_step_4" / "actor")
+
+
+@pytest.mark.slow
+def test_export_vllm_check_serves_smollm2_and_fails_a_corrupted_export(smollm2_model: Path, tmp_path: Path) -> None:
+    """The export's vLLM check for real: ``askrl.serve model`` on vLLM's CPU build answers the 4 fixed prompts with
+    the actor's greedy tokens (16 each); after one weight of the export is negated, the same check fails."""
+    from safetensors.torch import load_file, save_file
+
+    from askrl.export import export
+    from askrl.export.verify import NEW_TOKENS, PROMPTS, ExportError, vllm_check
+    from askrl.serve.vllm_env import vllm_python
+
+    if vllm_python() is None:
+        pytest.skip("no vLLM here: run `make vllm` (CPU) or set ASKRL_VLLM_PYTHON")
+    run = make_run(tmp_path / "run", smollm2_model, 0.002)  # SmolLM2, still fluent, but not the base weights
+    out = tmp_path / "export"
+    summary = export(run, out)
+    assert summary["vllm"]["served"] and summary["vllm"]["prompts"] == len(PROMPTS) == 4
+    assert summary["vllm"]["new_tokens"] == NEW_TOKENS == 16
+    assert summary["vllm"]["text"] == summary["greedy"]  # vLLM's answer to the first prompt is transformers'
+
+    weights = next(out.glob("*.safetensors"))
+    tensors = load_file(weights)
+    key = next(k for k in tensors if k.endswith("layers.0.mlp.down_proj.weight"))
+    tensors[key] = -tensors[key]
+    save_file(tensors, weights, metadata={"format": "pt"})
+    with pytest.raises(ExportError, match="vLLM's greedy answer differs from the actor checkpoint's"):
+        vllm_check(out, {"answers": summary["vllm"]["answers"]})  # the answers the check just accepted
 
 
 def test_choosing_a_checkpoint_names_the_problem(run_dir: Path, tmp_path: Path) -> None:
@@ -112,6 +144,15 @@ def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path,
     assert summary["askmind"]["n"] == 2
     graded = [r for r in judge_server.requests() if r["model"] == "scripted"]
     assert graded, "the evaluation judge was never asked"
+    assert_served_by_the_right_backend(run_dir / "eval" / "global_step_4" / "server.log")
+
+
+def assert_served_by_the_right_backend(server_log: Path) -> None:
+    """``askrl.serve model`` ran vLLM where a vLLM interpreter exists (``.venv-vllm``), else the transformers server."""
+    from askrl.serve.vllm_env import vllm_python
+
+    text = server_log.read_text(errors="replace")
+    assert ("vllm.entrypoints.openai.api_server" in text) == (vllm_python() is not None), text[-2000:]
 
 
 def test_export_never_deletes_files_it_did_not_write(run_dir: Path, tmp_path: Path, capsys) -> None:
