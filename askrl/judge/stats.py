@@ -4,9 +4,11 @@ Who uses it: ``JudgeClient`` (records every call and every attempt) and the ``le
 Keys (style §3.7): ``judge/calls`` (logical calls), ``judge/retries`` (attempts beyond the first),
 ``judge/failures`` and ``judge/failures/<kind>`` (calls that ended in a failure, every kind always present),
 ``judge/latency_s/p50|p95|mean`` (per call, retries and backoff included; absent before the first call),
-``judge/tokens_in`` / ``judge/tokens_out`` (usage summed over every attempt), ``judge/cache_hits``,
+``judge/tokens_in`` / ``judge/tokens_out`` (usage summed over every attempt), ``judge/parse_ok_frac`` (of the calls
+that got a reply, the share whose reply parsed into its schema: a judge that answers garbage shows here, apart
+from one that is down; absent while no call got a reply), ``judge/cache_hits``,
 ``judge/backend_<name>`` = 1, and per endpoint ``judge/endpoint/<name>/{calls,retries,failures/<kind>,
-latency_s/p50,latency_s/p95,tokens_in,tokens_out}`` where ``calls`` counts HTTP attempts sent to it.
+latency_s/p50,latency_s/p95,tokens_in,tokens_out,parse_ok_frac}`` where ``calls`` counts HTTP attempts sent to it.
 Counts are since the last ``metrics(reset=True)``. Nothing here raises or does I/O.
 
     stats = JudgeStats(backend="llm", endpoints=["vllm0"]); stats.record_call(result)
@@ -32,6 +34,10 @@ def percentile(values: Iterable[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+#: Failures of a reply that came back but did not parse (the others mean no reply came).
+PARSE_FAILURES = (FailureKind.INVALID_JSON, FailureKind.SCHEMA_MISMATCH)
+
+
 class _Tally:
     """Counters of one scope (the whole judge, or one endpoint)."""
 
@@ -53,6 +59,10 @@ class _Tally:
         }
         for kind in FailureKind:
             out[f"{prefix}/failures/{kind.value}"] = float(self.failures[kind])
+        unparsed = sum(self.failures[kind] for kind in PARSE_FAILURES)
+        replied = self.calls - sum(self.failures.values()) + unparsed
+        if replied > 0:
+            out[f"{prefix}/parse_ok_frac"] = (replied - unparsed) / replied
         if self.latencies:
             out[f"{prefix}/latency_s/p50"] = percentile(self.latencies, 50)
             out[f"{prefix}/latency_s/p95"] = percentile(self.latencies, 95)

@@ -5,7 +5,8 @@ counts only the grading calls; the simulated-user calls (one per asking turn, so
 were invisible. ``MeteredJudge`` wraps the process's shared judge for one episode, forwards every call unchanged,
 and tallies each result; its ``cost()`` goes into ``extra_fields["reward_extra_info"]`` (the same keys for every
 trajectory of either loop), which ``askrl.trainer.tracking`` turns into ``judge/calls_per_episode``,
-``judge/prompt_tokens_per_episode``, ``judge/completion_tokens_per_episode`` and ``judge/user_latency_s/...``.
+``judge/prompt_tokens_per_episode``, ``judge/completion_tokens_per_episode``, ``judge/user_latency_s/...`` and
+``judge/parse_ok_frac`` (the step's share of answered judge calls whose reply parsed into its schema).
 
 ``judge_unavailable`` finds, in a step's ``extra_fields``, a turn whose judge call failed because the judge is gone
 (the trainer hooks stop the run on it).
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from askrl.judge.client import UNAVAILABLE
+from askrl.judge.stats import PARSE_FAILURES
 from askrl.judge.types import Judge, JudgeRequest, JudgeResult
 
 #: ``reward_extra_info`` keys of ``MeteredJudge.cost()`` (every trajectory carries all of them).
@@ -33,6 +35,8 @@ COST_KEYS = (
     "judge_cost/completion_tokens",
     "judge_cost/user_calls",
     "judge_cost/user_latency_s",
+    "judge_cost/replied",  # calls that got a reply back, parsed or not
+    "judge_cost/unparsed",  # of those, the replies that did not parse into their schema (after retries)
 )
 
 
@@ -56,6 +60,9 @@ class MeteredJudge:
         self._cost["judge_cost/calls"] += 1.0
         self._cost["judge_cost/prompt_tokens"] += float(result.prompt_tokens)
         self._cost["judge_cost/completion_tokens"] += float(result.completion_tokens)
+        unparsed = result.failure in PARSE_FAILURES
+        self._cost["judge_cost/replied"] += float(result.failure is None or unparsed)
+        self._cost["judge_cost/unparsed"] += float(unparsed)
         if user:
             self._cost["judge_cost/user_calls"] += 1.0
             self._cost["judge_cost/user_latency_s"] += float(result.latency_s)

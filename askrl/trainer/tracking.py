@@ -80,6 +80,9 @@ def step_metrics(extra_fields: Sequence[Any]) -> dict[str, float]:
         values = [float(i[name]) for i in infos if isinstance(i.get(name), int | float)]
         if values:
             out[metric] = sum(values)
+    replied = sum(float(i.get("judge_cost/replied") or 0.0) for i in infos)
+    if replied > 0:  # masked episodes included: a judge answering garbage is what masks them
+        out["judge/parse_ok_frac"] = 1.0 - sum(float(i.get("judge_cost/unparsed") or 0.0) for i in infos) / replied
     if infos:
         out["reward/trajectories"] = float(len(infos))
     stops: dict[str, int] = {}

@@ -58,3 +58,4 @@ def test_two_cpu_steps_graded_by_two_vllm_judges_with_structured_outputs(
         assert m["judge/grading_calls"] > 0  # turns were graded by the LLM judge, not the lexical one
         assert "judge/failed_episodes" in m and "judge/grading_retries" in m  # failures and re-asks are counted
         assert m["reward/judge_failed_frac"] < 1.0  # some episodes got every verdict parsed (guided decoding)
+        assert 0.0 < m["judge/parse_ok_frac"] <= 1.0  # the share of vLLM's replies that parsed, counted per step

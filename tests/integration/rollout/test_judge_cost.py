@@ -40,6 +40,8 @@ async def test_an_episode_carries_every_judge_call_it_made(kit, tokenizer, judge
     assert m["judge/completion_tokens_per_episode"] == info["judge_cost/completion_tokens"]
     assert m["judge/user_latency_s/episode_mean"] == pytest.approx(info["judge_cost/user_latency_s"])
     assert "judge/latency_s/episode_mean" in m  # grading's latency, next to the user's
+    assert info["judge_cost/replied"] == 3.0 and info["judge_cost/unparsed"] == 0.0
+    assert m["judge/parse_ok_frac"] == 1.0
 
 
 async def test_both_loops_carry_the_same_cost_keys(kit, tokenizer, judge_server) -> None:
@@ -51,6 +53,21 @@ async def test_both_loops_carry_the_same_cost_keys(kit, tokenizer, judge_server)
     info = out.extra_fields["reward_extra_info"]
     assert set(COST_KEYS) <= set(info)
     assert info["judge_cost/calls"] == len(judge_server.requests()) == 1 and info["judge_cost/user_calls"] == 0.0
+
+
+async def test_a_judge_answering_garbage_shows_in_parse_success(kit, tokenizer, judge_server) -> None:
+    judge_server.reset()
+    judge_server.configure(malformed_rate=1.0)  # every reply is 200 with text that is no JSON verdict
+    try:
+        server = kit.ScriptedPolicy(tokenizer, [kit.GOOD_ASK, kit.ANSWER])
+        askrl = {"judge": kit.llm_judge_block(judge_server.base_url)}
+        loop = kit.build_loop(kit.trainer_config(askrl=askrl), server, tokenizer)
+        out = await loop.run(dict(kit.SAMPLING), **kit.row_kwargs(kit.MIND))
+    finally:
+        judge_server.reset()
+    info = out.extra_fields["reward_extra_info"]
+    assert info["masked"] == 1.0 and info["judge_cost/unparsed"] == info["judge_cost/replied"] >= 1.0
+    assert step_metrics([out.extra_fields])["judge/parse_ok_frac"] == 0.0
 
 
 async def test_the_lexical_judge_costs_calls_but_no_tokens(kit, tokenizer) -> None:

@@ -54,9 +54,22 @@ def test_stats_keys_and_values() -> None:
     assert metrics["judge/endpoint/b/retries"] == 1
     assert metrics["judge/endpoint/b/tokens_in"] == 10
     assert metrics["judge/backend_llm"] == 1
+    # the http_error call got no reply: the one call that did parsed; endpoint a never got a reply
+    assert metrics["judge/parse_ok_frac"] == 1.0
+    assert metrics["judge/endpoint/b/parse_ok_frac"] == 1.0 and "judge/endpoint/a/parse_ok_frac" not in metrics
     stats.metrics(reset=True)
     after = stats.metrics()
-    assert after["judge/calls"] == 0 and "judge/latency_s/p50" not in after
+    assert after["judge/calls"] == 0 and "judge/latency_s/p50" not in after and "judge/parse_ok_frac" not in after
+
+
+def test_parse_ok_frac_counts_garbage_replies_not_missing_ones() -> None:
+    stats = JudgeStats("llm", ["a"])
+    for failure in (None, FailureKind.INVALID_JSON, FailureKind.SCHEMA_MISMATCH, FailureKind.TIMEOUT, None):
+        stats.record_attempt("a", latency_s=0.1, is_retry=False, failure=failure)
+        stats.record_call(JudgeResult(verdict=object()) if failure is None else JudgeResult(failure=failure))
+    metrics = stats.metrics()
+    assert metrics["judge/parse_ok_frac"] == pytest.approx(2 / 4)  # 4 replies (the timeout got none), 2 parsed
+    assert metrics["judge/endpoint/a/parse_ok_frac"] == pytest.approx(2 / 4)
 
 
 def test_llm_backend_needs_endpoints() -> None:

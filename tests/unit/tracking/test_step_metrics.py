@@ -51,6 +51,16 @@ def test_overlong_penalty_and_offline_stop_reasons_reach_the_step_metrics() -> N
     assert all(METRIC_KEY.match(k) for k in m)
 
 
+def test_parse_success_is_the_share_of_answered_judge_calls_that_parsed() -> None:
+    fields = [
+        {"reward_extra_info": {**info(1.0), "judge_cost/replied": 3.0, "judge_cost/unparsed": 0.0}},
+        {"reward_extra_info": {**info(0.0, masked=1.0), "judge_cost/replied": 1.0, "judge_cost/unparsed": 1.0}},
+    ]
+    assert math.isclose(step_metrics(fields)["judge/parse_ok_frac"], 3 / 4)  # the masked episode's garbage counts
+    silent = [{"reward_extra_info": {**info(0.0, masked=1.0), "judge_cost/replied": 0.0, "judge_cost/unparsed": 0.0}}]
+    assert "judge/parse_ok_frac" not in step_metrics(silent)  # no reply came back: nothing parsed or failed to
+
+
 def test_no_trajectories_no_metrics() -> None:
     assert step_metrics([]) == {}
     assert step_metrics([None, "x"]) == {}
