@@ -112,7 +112,9 @@ def summary_rows(run_dir: Path, *, wall_s: float, started: float, log_path: Path
     if wandb_dir is None:
         rows.append(("wandb run", "none"))
     elif wandb_dir.name.startswith("offline-"):
-        rows.append(("wandb run", f"{wandb_dir} (offline; upload: wandb sync {wandb_dir})"))
+        # the upload command on a row of its own, so the table never wraps it (it is meant to be copied)
+        rows.append(("wandb run", f"{wandb_dir} (offline)"))
+        rows.append(("wandb upload", f"wandb sync {wandb_dir}"))
     else:
         rows.append(("wandb run", str(wandb_dir)))
     if log_path is not None:

@@ -23,7 +23,7 @@ import pytest
 
 from askrl.report.build import build_report, figures
 from askrl.report.logs import load_run
-from askrl.report.plots import TRAINING_PANELS
+from askrl.report.plots import RATE_LIMITS, TRAINING_PANELS
 
 pytestmark = pytest.mark.slow
 
@@ -93,14 +93,17 @@ def test_the_report_of_the_finished_run_has_every_plot(quiet_run: tuple[str, Pat
     figs = figures(logs)
     assert list(figs) == ["training.png", "eval_askmind.png", "eval_calibration.png", "calibration.png"]
     training = {ax.get_title(): ax for ax in figs["training.png"].axes if ax.get_visible()}
-    assert list(training) == [title for title, _, _ in TRAINING_PANELS]
+    assert list(training) == [panel.title for panel in TRAINING_PANELS]
     for title, ax in training.items():
         assert ax.get_xlabel() == "training step" and ax.get_ylabel()
         assert len(ax.lines) == 1 and list(ax.lines[0].get_xdata()) == [1, 2], title
+    # evaluated before training (step 0, the CPU profile's askrl.eval.before_train) and at the step-2 checkpoint
     for name in ("eval_askmind.png", "eval_calibration.png", "calibration.png"):
         ax = figs[name].axes[0]
         assert ax.get_xlabel() == "training step" and ax.lines, name
-        assert all(list(line.get_xdata()) == [2] for line in ax.lines), name
+        assert all(list(line.get_xdata()) == [0, 2] for line in ax.lines), name
+    for name in ("eval_askmind.png", "eval_calibration.png"):
+        assert figs[name].axes[0].get_ylim() == RATE_LIMITS and figs[name].axes[-1].get_title() == "Samples", name
     assert {line.get_label() for line in figs["calibration.png"].axes[0].lines} == {
         "clear prompts", "underspecified prompts", "false-premise prompts"}
     written = build_report(run_dir, tmp_path / "report")

@@ -41,8 +41,10 @@ def test_smollm2_served_locally_is_evaluated_end_to_end(smollm2_model, shared_da
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert {s: summary[s]["n"] for s in summary} == {"askmind": 2, "calibration": 6, "math500": 2, "medqa": 2}
-    assert all(summary[s]["judge_failed"] == summary[s]["candidate_failed"] == 0 for s in summary)
+    suites = {s: m for s, m in summary.items() if s != "config"}  # the run's settings block (provenance)
+    assert {s: suites[s]["n"] for s in suites} == {"askmind": 2, "calibration": 6, "math500": 2, "medqa": 2}
+    assert all(suites[s]["judge_failed"] == suites[s]["candidate_failed"] == 0 for s in suites)
+    assert summary["config"]["status"] == "ok" and summary["config"]["samples"]["valid"] == 12
     record = json.loads((out / "askmind" / "results.jsonl").read_text().splitlines()[0])
     replies = [m["content"] for m in record["conversation_history"] if m["role"] == "assistant"]
     assert replies and all(r.strip() for r in replies)  # the model's own words, not a sentinel

@@ -155,7 +155,7 @@ def test_summary_rows_name_every_output_of_the_run(tmp_path: Path, monkeypatch) 
     assert "evaluation before training" not in rows  # this run made none
     assert rows["checkpoints"] == f"2, latest {tmp_path / 'global_step_3'}"
     assert rows["conversations"] == str(tmp_path / "conversations.jsonl")
-    assert rows["wandb run"] == f"{offline} (offline; upload: wandb sync {offline})"
+    assert rows["wandb run"] == f"{offline} (offline)" and rows["wandb upload"] == f"wandb sync {offline}"
     assert rows["report"] == f"python -m askrl.report {tmp_path}"
     out = io.StringIO()
     print_summary(list(rows.items()), out)
