@@ -8,7 +8,8 @@ the tiny random model writes in about one final turn in six, and the final turn 
 it (``+1``, else ``-1``). Nothing is faked inside the run; the policy is the tiny model whose turns end after ~12
 tokens (``askrl.bench.trainer_modes.policy_copy``).
 
-Measured at lr 5e-3 on 2 shared cores: 0.09 -> 0.75 and 0.00 -> 0.69 over 14 steps, ~85-115 s (at lr 2e-3 one
+Measured at lr 5e-3 on 2 shared cores: 0.09 -> 0.75 and 0.00 -> 0.69 over 14 steps, ~85-115 s, with paper_v1 before
+issue 18 made stalling cost; with SIGNAL_TABLE, 0.00 -> 0.59 in 139 s (at lr 2e-3 one
 of two runs stayed flat, hence 5e-3). Each of these breakages, made on purpose in a copy of the code, failed it
 (issue 19 note): the advantage's sign flipped (correct rate fell to 0, episodes stopped reaching the final turn);
 the response mask moved from each policy turn onto the segment after it (the run stops: ``TurnRewardOutput``
@@ -51,7 +52,30 @@ def task_rows() -> list[dict]:
     return records_to_rows(records)
 
 
+#: The paper's table with the cost of not knowing a fact made equal for every turn count: a useless question costs
+#: ``no_hit`` (-1), an answer given while the fact is missing costs ``premature_answer`` (-1) whether it ends turn 1
+#: or comes on the final turn (there ``premature - no_hit`` = 0 is added after the useless turn-1 question), so
+#: answering at turn 1 and asking-then-answering earn the same (correct 0, wrong -2). The shipped tables rightly
+#: punish stalling, which a random policy that cannot ask would learn first (fewer turns, no user reply to keep
+#: out of the loss); this one leaves one thing to learn, the word the final turn is paid for.
+SIGNAL_TABLE = """\
+name: learning_signal
+description: paper_v1 with equal costs of a missing fact at every turn count (tests/e2e/test_learning_signal.py)
+nonfinal: {premature_answer: -1.0, no_hit: -1.0, some_hit: 0.0, all_hit: 1.0}
+final: {still_asking: -2.0, wrong: -1.0, correct: 1.0}
+redundancy: {penalty: 0.0, credit_resolved_hits: true}
+judge_failure_penalty: {nonfinal: -0.8, final: -1.0}
+guards:
+  empty: {nonfinal: -2.0, final: -1.0}
+  truncated: {nonfinal: -2.0, final: -1.0}
+  think_only: {nonfinal: -2.0, final: -1.0}
+  no_checklist: -2.0
+"""
+
+
 def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_path: Path, run_bounded) -> None:
+    table = tmp_path / "learning_signal.yaml"
+    table.write_text(SIGNAL_TABLE)
     train = tmp_path / "train.parquet"
     pd.DataFrame(task_rows()).to_parquet(train)
     run_dir = tmp_path / "run"
@@ -63,6 +87,8 @@ def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_
         f"data.val_files={train}",
         f"actor_rollout_ref.model.path={policy_copy(tiny_model, tmp_path / 'policy')}",
         "askrl.rollout.max_turns=2",
+        f"askrl.reward.table={table}",
+        "+askrl.reward.allow_audit_violations=true",  # equal costs at every turn count break the audit on purpose
         "askrl.cpu.max_tokens_per_turn=24",
         "+askrl.rollout.user_reply_max_tokens=24",
         "askrl.cpu.max_prompt_length=64",
