@@ -157,7 +157,8 @@ class LexicalEvalJudge:
         return self._done(rubric_verdict(criterion, conversation[-1]["content"]))
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"backend": "lexical"}
+        # its users report what they supplied (the dialogue follows the reports): not resumable with older results
+        return {"backend": "lexical", "user_reports": True}
 
     def metrics(self) -> dict[str, float]:
         return self._stats.metrics()
