@@ -8,7 +8,9 @@ offline and deterministically for CPU demos and CI. Callers never branch on the 
 Sampling (spec §7.4: the original ignored its simulator settings): the arbiter and graders run at
 ``grade_temperature`` (0.0), the simulated user at ``user_temperature`` when set, else spec §2.3's 0.5
 (missing information, QuestBench, clear questions) or 0.3 (overconfidence, IN3); ``max_tokens`` applies to every
-call.
+call. Under a reporting prompt set (v2, the default) the simulated user returns ``UserReplyV3``: its reply and the
+report of which checklist items it supplied, decoded with the schema pinned to one entry per item and checked for
+length (a wrong length is a schema mismatch, retried); the dialogue then follows the report (``eval_hooks/dialogue.py``).
 
     judge = LLMEvalJudge(JudgeClientConfig(endpoints=[...]), JudgeSettings())
     result = await judge.arbitrate(scenario, history, strict=False)   # JudgeResult[ArbiterVerdict]
@@ -23,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from askrl.judge.client import JudgeClient
 from askrl.judge.config import JudgeClientConfig
-from askrl.judge.types import FinalVerdict, JudgeResult, UserReply
+from askrl.judge.llm import reply_json_schema
+from askrl.judge.types import FinalVerdict, JudgeResult, UserReply, UserReplyV3, check_supplied_length
 from eval_hooks.conversation import Message, numbered, render_conversation
 from eval_hooks.scenario import Scenario
-from eval_hooks.templates import PROMPT_VERSION, render, template_hashes
+from eval_hooks.templates import PROMPT_VERSION, REPORTING_SETS, render, template_hashes
 from eval_hooks.verdicts import ArbiterVerdict, RubricVerdict
 
 
@@ -138,10 +141,11 @@ class LLMEvalJudge:
         self.settings = settings or JudgeSettings()
         self._client = JudgeClient(client_cfg)
 
-    async def _ask(self, prompt: str, schema: type[Any], temperature: float) -> JudgeResult[Any]:
+    async def _ask(self, prompt: str, schema: type[Any], temperature: float, **pinned: Any) -> JudgeResult[Any]:
+        """One call; ``pinned``: the reporting user's ``check`` and ``json_schema`` (``JudgeClient.complete``)."""
         messages = [{"role": "user", "content": prompt}]
         return await self._client.complete(
-            messages, schema, temperature=temperature, max_tokens=self.settings.max_tokens, use_cache=False
+            messages, schema, temperature=temperature, max_tokens=self.settings.max_tokens, use_cache=False, **pinned
         )
 
     async def arbitrate(self, scn: Scenario, history: Sequence[Message], strict: bool) -> JudgeResult[ArbiterVerdict]:
@@ -150,7 +154,17 @@ class LLMEvalJudge:
 
     async def simulate_user(self, scn: Scenario, history: Sequence[Message]) -> JudgeResult[UserReply]:
         prompt = user_prompt(scn, history, self.settings.prompt_version)
-        return await self._ask(prompt, UserReply, user_temperature(scn, self.settings))
+        temperature = user_temperature(scn, self.settings)
+        if self.settings.prompt_version not in REPORTING_SETS:
+            return await self._ask(prompt, UserReply, temperature)
+        n_items = len(scn.checklist)
+
+        def same_length(reply: UserReply) -> None:
+            check_supplied_length(reply, n_items)
+
+        return await self._ask(
+            prompt, UserReplyV3, temperature, check=same_length, json_schema=reply_json_schema(n_items)
+        )
 
     async def grade_answer(self, question: str, expected: str, response: str) -> JudgeResult[FinalVerdict]:
         prompt = render(

@@ -15,6 +15,10 @@ Arbiter rules:
 - correct: askrl's lexical final grading of the committed answer (normalised match, then math_verify);
   ``None`` for clarifications and IN3.
 
+Simulated user: askrl's lexical user (prompt set v3's reply, ``LexicalJudge.user_reply``) for missing information
+and overconfidence, with its report of the items the reply supplied; IN3 gives the clarification answers of the
+items a question hits, and reports those; the calibration suite has nothing to add (an empty report).
+
     judge = LexicalEvalJudge()
     result = await judge.arbitrate(scenario, history, strict=False)
 """
@@ -29,7 +33,7 @@ from askrl.judge import text_cues as cues
 from askrl.judge.config import LexicalConfig
 from askrl.judge.lexical import KEEP_POSITION, NOTHING_TO_ADD, LexicalJudge
 from askrl.judge.stats import JudgeStats
-from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, Turn, UserReply
+from askrl.judge.types import FinalVerdict, JudgeRequest, JudgeResult, Turn, UserReply, UserReplyV3
 from eval_hooks.conversation import Message, parse_conversation
 from eval_hooks.scenario import Scenario
 from eval_hooks.verdicts import ArbiterVerdict, RubricVerdict
@@ -92,7 +96,8 @@ class LexicalEvalJudge:
     def __init__(self) -> None:
         # math_verify runs in a worker thread; on a loaded 2-core machine 5 s (the training default) is not enough
         # and a slow check would mark the sample judge_failed, so the offline evaluator allows 30 s.
-        self._lexical = LexicalJudge(LexicalConfig(math_verify_timeout_s=30.0))
+        # v3: the simulated user's reply carries its report of what it supplied
+        self._lexical = LexicalJudge(LexicalConfig(math_verify_timeout_s=30.0), prompt_version="v3")
         self._stats = JudgeStats("lexical")
 
     def _done(self, verdict: Any) -> JudgeResult[Any]:
@@ -124,19 +129,20 @@ class LexicalEvalJudge:
     async def simulate_user(self, scn: Scenario, history: Sequence[Message]) -> JudgeResult[UserReply]:
         message = history[-1]["content"]
         if scn.type == "clear":
-            return self._done(UserReply(reply=NOTHING_TO_ADD))
+            return self._done(UserReplyV3(reply=NOTHING_TO_ADD, supplied=[False] * len(scn.checklist)))
         if scn.type == "in3":
-            return self._done(UserReply(reply=self._in3_reply(scn, message)))
+            return self._done(self._in3_reply(scn, message))
         task = "overconfidence" if scn.type == "overconfidence" else "askmind"
         return self._done(self._lexical.user_reply(_request(scn, message, task)))
 
-    def _in3_reply(self, scn: Scenario, message: str) -> str:
+    def _in3_reply(self, scn: Scenario, message: str) -> UserReplyV3:
+        """The clarification answers of the items the message asks about; the report names the items answered."""
         if not scn.vague:
-            return GO_AHEAD
+            return UserReplyV3(reply=GO_AHEAD, supplied=[False] * len(scn.checklist))
         hits = self._lexical.turn_verdict(_request(scn, message, "askmind")).hits
-        answers = [scn.point_answers.get(item, "") for item, hit in zip(scn.checklist, hits, strict=True) if hit]
-        answers = [a for a in answers if a.strip()]
-        return " ".join(answers) if answers else EVERYTHING_SHARED
+        given = [hit and bool(scn.point_answers.get(item, "").strip()) for item, hit in zip(scn.checklist, hits, strict=True)]
+        answers = [scn.point_answers[item] for item, ok in zip(scn.checklist, given, strict=True) if ok]
+        return UserReplyV3(reply=" ".join(answers) if answers else EVERYTHING_SHARED, supplied=given)
 
     async def grade_answer(self, question: str, expected: str, response: str) -> JudgeResult[FinalVerdict]:
         request = JudgeRequest(
@@ -151,7 +157,8 @@ class LexicalEvalJudge:
         return self._done(rubric_verdict(criterion, conversation[-1]["content"]))
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"backend": "lexical"}
+        # its users report what they supplied (the dialogue follows the reports): not resumable with older results
+        return {"backend": "lexical", "user_reports": True}
 
     def metrics(self) -> dict[str, float]:
         return self._stats.metrics()

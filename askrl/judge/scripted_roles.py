@@ -7,7 +7,9 @@ read from the request: ``response_format``'s schema name when present (``TurnVer
 other request is answered as the candidate policy. Judge and user replies are the ``lexical`` judge's verdicts on
 the parsed prompt, as JSON, so they follow the prompt's content deterministically. The verdict's prompt set is
 read from the request too: a ``*V3`` schema name or a prompt spelling out a v3 field gets the v3 verdict or reply
-(``irrelevant_questions``; the user's ``supplied`` report), a ``*V2`` schema name, or a prompt that spells out the
+(``irrelevant_questions``; the user's ``supplied`` report: so the evaluator's reporting user prompts,
+``eval_hooks/prompts/user*_v2.txt``, get the report too, read from their ``<hidden_information>`` or
+``<misleading_claims>`` and ``<assistant_message>``), a ``*V2`` schema name, or a prompt that spells out the
 v2 schema (``"reasoning"``), gets the v2 verdict (reasoning first, ``is_final_answer``/``facts_missing``), anything
 else the v1 one; a prompt
 with ``<grading_mode>strict</grading_mode>`` is graded under AskBench's strict protocol. The parsed request keeps

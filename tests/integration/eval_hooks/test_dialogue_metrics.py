@@ -130,3 +130,59 @@ async def test_overconfidence_redundancy_counts_resolution_before_the_message(en
         record = await run_dialogue(scn, candidate, judge, Protocol())
     await judge.aclose()
     assert record["behavior_metrics"]["redundant_question_events"] == 1
+
+
+def reported(text: str, supplied: list[bool]) -> dict:
+    """A simulated user's reply with its report (prompt set v2): ``supplied[i]``, the reply gave point i."""
+    return {"model": "judge", "json": {"reply": text, "supplied": supplied}}
+
+
+async def test_the_users_report_decides_resolution_redundancy_and_coverage(endpoints):
+    """The arbiter's resolution is overruled by the user's reports (issue 18): asking for the price is not enough
+    when the user's report says the reply did not give it, and re-asking what the report says was given is
+    redundant even when the arbiter still lists it as missing."""
+    server, client = endpoints
+    not_given = [cand("How many apples, at what price?"), verdict(False, None, False, list(POINTS)),
+                 reported("3 apples; I'm not sure about the price.", [True, False]),
+                 cand("Final Answer: 6"), verdict(True, True, True, [])]  # fmt: skip
+    re_asked = [cand("How many apples, at what price?"), verdict(False, None, False, list(POINTS)),
+                reported("3 apples at $2 each.", [True, True]),
+                cand("How many apples was it?"), verdict(False, None, False, [POINTS[0]]), reported("3.", [True, False]),
+                cand("Final Answer: 6"), verdict(True, True, False, [POINTS[0]])]  # fmt: skip
+    records = [await _run(server, client, not_given), await _run(server, client, re_asked)]
+    first, second = records
+    assert first["reason"] == "FinalAnswerMissingInfo" and first["behavior_metrics"]["premature_final_answer"]
+    assert first["missing_required_points"] == [POINTS[1]] and not first["all_required_points_resolved"]
+    assert [t.get("simulated_user_supplied") for t in first["turn_logs"]] == [[0], None]
+    assert second["behavior_metrics"]["redundant_question_events"] == 1
+    assert second["reason"] == "FinalAnswerEvaluated" and second["all_required_points_resolved"]
+    m = askbench_metrics([{**r, "source": None} for r in records])
+    assert m["cov"] == pytest.approx(1 / 2) and m["premature_rate"] == pytest.approx(1 / 2)
+    assert m["unq"] == pytest.approx(1 / 2) and m["ask_rate"] == pytest.approx(1.0)
+    # (the second dialogue) the user was asked with prompt set v2 and a schema pinned to one report entry per point
+    to_user = [r for r in server.requests() if "<hidden_information>" in r["messages"][-1]["content"]]
+    assert len(to_user) == 2 and all('"supplied"' in r["messages"][-1]["content"] for r in to_user)
+    schema = to_user[0]["response_format"]["json_schema"]
+    assert schema["name"] == "UserReplyV3"
+    assert schema["schema"]["properties"]["supplied"]["minItems"] == schema["schema"]["properties"]["supplied"][
+        "maxItems"] == len(POINTS)  # fmt: skip
+
+
+async def test_a_report_of_the_wrong_length_fails_the_user_call(endpoints):
+    server, client = endpoints
+    record = await _run(server, client, [cand("How many apples?"), verdict(False, None, False, list(POINTS)),
+                                         reported("3.", [True])])  # fmt: skip
+    assert record["status"] == "judge_failed" and record["error"].startswith("user:")
+    assert "supplied has 1 entries" in record["error"]
+
+
+async def test_the_scripted_server_answers_the_evaluators_user_with_a_report(endpoints):
+    """Nothing queued: the scripted server plays the evaluator's v2 user lexically, report included."""
+    server, client = endpoints
+    server.reset()
+    judge = LLMEvalJudge(client)
+    history = [{"role": "user", "content": SCN.question}, {"role": "assistant", "content": "What is the number of apples?"}]
+    result = await judge.simulate_user(SCN, history)
+    await judge.aclose()
+    assert result.verdict is not None and result.verdict.supplied == [True, False]
+    assert "3" in result.verdict.reply

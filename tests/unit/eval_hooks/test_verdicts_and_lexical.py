@@ -1,14 +1,17 @@
-"""The arbiter's schema (strict booleans, string coercion) and the offline lexical arbiter's rules."""
+"""The arbiter's schema (strict booleans, string coercion), the offline lexical arbiter's rules, the lexical
+simulated user's reports, and the prompt sets (v2 changes only the simulated users)."""
 
 from __future__ import annotations
 
 import pytest
 
+from askrl.errors import RubricError
 from askrl.judge.attempt_errors import JudgeSchemaError
 from askrl.judge.verdict_parsing import parse_verdict
-from eval_hooks.judges import arbiter_prompt
+from eval_hooks.judges import arbiter_prompt, user_prompt
 from eval_hooks.lexical import LexicalEvalJudge, arbiter_reply_from_prompt
 from eval_hooks.scenario import Scenario
+from eval_hooks.templates import PROMPT_VERSION, render, template_hashes
 from eval_hooks.verdicts import ArbiterVerdict
 
 SCN = Scenario(type="missing_info", question="Tom buys some apples at some price. How much does he pay?",
@@ -61,3 +64,27 @@ async def test_strict_grades_a_hedged_answer_wrong_as_training_does():
     history = [{"role": "user", "content": SCN.question}, {"role": "assistant", "content": "Final Answer: 6 or 7"}]
     assert (await judge.arbitrate(SCN, history, strict=False)).verdict.is_correct is True
     assert (await judge.arbitrate(SCN, history, strict=True)).verdict.is_correct is False
+
+
+async def test_the_lexical_users_report_what_their_reply_gave():
+    judge = LexicalEvalJudge()
+    in3 = Scenario(type="in3", question="Plan my trip.", ori_question="Plan my trip.", context="I like trains.",
+                   checklist=("the destination city", "the travel budget"), expected_answer=None, vague=True,
+                   point_answers={"the destination city": "Paris.", "the travel budget": ""})  # fmt: skip
+    ask = [{"role": "user", "content": in3.question},
+           {"role": "assistant", "content": "Which destination city, and what travel budget?"}]  # fmt: skip
+    reply = (await judge.simulate_user(in3, ask)).verdict
+    assert reply.reply == "Paris." and reply.supplied == [True, False]  # no answer for the budget: not supplied
+    asked = [{"role": "user", "content": SCN.question},
+             {"role": "assistant", "content": "What is the number of apples?"}]  # fmt: skip
+    assert (await judge.simulate_user(SCN, asked)).verdict.supplied == [True, False]
+
+
+def test_prompt_set_v2_changes_only_the_simulated_users():
+    assert PROMPT_VERSION == "v2"
+    v1, v2 = template_hashes("v1"), template_hashes("v2")
+    assert {name for name in v1 if v1[name] != v2[name]} == {"user", "user_overconfidence", "user_in3"}
+    history = [{"role": "user", "content": SCN.question}, {"role": "assistant", "content": "How many?"}]
+    assert '"supplied"' in user_prompt(SCN, history) and '"supplied"' not in user_prompt(SCN, history, "v1")
+    with pytest.raises(RubricError, match="prompt set 'v9'"):
+        render("user", "v9")
