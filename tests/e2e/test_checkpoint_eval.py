@@ -162,6 +162,7 @@ def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
     cmd = base_command(ckpt, ray_dir, judge.base_url, shared_data, "rollout") + [
         "actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_alpha=16",
         "actor_rollout_ref.model.lora.merge=true",
+        "+askrl.eval.judge.call_timeout_s=30",  # the dead judge's calls fail after 30 s, not the default 300 s
     ]
     state = {"armed": False, "killed": False}
 
