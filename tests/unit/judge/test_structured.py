@@ -31,3 +31,17 @@ def test_the_training_judge_sends_its_versions_turn_final_and_user_schemas() -> 
     fmt = response_format("json_schema", "FinalVerdict", {"type": "object"})
     assert fmt == {"type": "json_schema", "json_schema": {"name": "FinalVerdict", "schema": {"type": "object"},
                                                            "strict": False}}
+
+
+def test_pinned_schemas_require_v3s_optional_fields_and_pin_their_lists() -> None:
+    # optional in the models (older replies still validate), always written under guided decoding
+    from askrl.judge.llm import reply_json_schema, turn_json_schema
+
+    turn = turn_json_schema(3, "v3")
+    assert "irrelevant_questions" in turn["required"] and "hits" in turn["required"]
+    assert (turn["properties"]["hits"]["minItems"], turn["properties"]["hits"]["maxItems"]) == (3, 3)
+    reply = reply_json_schema(2)
+    assert "supplied" in reply["required"]
+    assert reply["properties"]["supplied"] == {"items": {"type": "boolean"}, "type": "array", "minItems": 2,
+                                               "maxItems": 2}  # the Optional's list branch only
+    assert "irrelevant_questions" not in turn_json_schema(3, "v2")["properties"]
