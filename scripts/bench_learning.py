@@ -16,17 +16,25 @@ of the final answers' dialogues, as the evaluator counts ``all_required_points_r
 rate, each change with a paired 95 % bootstrap interval over items; a plot shows the reward per step of both runs
 and the before/after bars.
 
-Why these choices (2 shared cores, at most 30 minutes for both runs):
-- SmolLM2-135M-Instruct, full fine-tuning at lr 5e-5: a real instruct model that already asks about a third of the
-  time when told it may (``HINT``), so GRPO groups disagree from the first step; the rate is high enough to move
-  in a few steps and PPO's clip bounds each step.
-- One missing fact, two turns (a question, the user's reply, the final answer), 32 tokens a turn: episodes stay
-  short enough for HF generate on 2 cores, and the paper table's reward separates the behaviours clearly:
-  asking for the fact earns ``all_hit`` (+1) and a chance at ``correct`` (+1), answering without it ``wrong``
-  (-1) plus ``premature_answer`` (-2); on a clear twin the first turn is the final one, and asking there costs
-  ``still_asking`` (-2), so the reward pays for asking only where a fact is missing.
-- Lexical judge: offline and deterministic; a question that names the missing quantity hits its checklist item.
-- Few steps, small groups (4 prompts x 4 episodes): what fits; the bootstrap intervals say what that can show.
+Why these choices (2 cores; each run's wall time is printed):
+- SmolLM2-135M-Instruct (Q4_1 weights, dequantised), full fine-tuning at lr 2e-5: at 1e-4 the first Adam step
+  (about lr times the sign of each gradient) wrecked the policy, whose every turn then ran to the token cap and
+  drew the same guard reward, so later steps had no signal (grad norm 0).
+- The task (``askrl.data.learning_task``): "What is x + 3?" with its clear twin "x = 5. What is x + 3?", both
+  ending in the same hint (ask "What is x?" when x is not given, else answer in one short sentence). The hint says
+  how to ask; the policy has to learn *when*. At step 0 the policy asks for x in about a fifth of the
+  underspecified dialogues and asks something in about a third of the clear ones, so GRPO groups disagree.
+- Two turns (a question, the user's reply, the final answer) of at most 48 tokens, no force-final text: about 90 %
+  of SmolLM2's replies end before 48 tokens (about 60 % before 24); a truncated turn only draws the guard reward.
+  The paper table's reward separates the behaviours: on an underspecified item asking for x earns ``all_hit``
+  (+1) and then a final grade (+1 / -1), answering at once ``premature_answer`` (-2); on a clear twin the first
+  turn is the final one, and asking there costs ``still_asking`` (-2) against ``wrong`` (-1) or ``correct`` (+1).
+- 4 prompts x 8 episodes a step at rollout temperature 0.7 (the evaluator's candidate temperature), and VERL's
+  ``algorithm.rollout_correction.bypass_mode`` (the rollout's log-probs serve as the old policy's: one PPO epoch
+  on one mini-batch is on-policy, and it saves the recomputation, a fifth of a step on CPU).
+- The lexical judge: offline and deterministic; any question that names x hits the checklist item, and the user
+  answers it with the hidden sentence. The table ends with sample replies, so a reader sees what was counted.
+- Evaluation: the calibration suite on 20 held-out items (another seed), 2 sampled dialogues each.
 
 This is a small model on a small task, not the paper's result. Run it under the heavy lock (it starts Ray twice):
 
@@ -72,15 +80,19 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         "askrl.data.source=null", f"data.train_files={train}", f"data.val_files={train}",
         f"algorithm.adv_estimator={estimator}",
         "askrl.rollout.max_turns=2", f"askrl.cpu.max_tokens_per_turn={args.tokens_per_turn}",
-        "+askrl.rollout.user_reply_max_tokens=32",
-        "askrl.cpu.max_prompt_length=96", "askrl.cpu.max_response_length=192",
+        "+askrl.rollout.user_reply_max_tokens=16", "+askrl.rollout.force_final_text=''",
+        f"actor_rollout_ref.rollout.temperature={args.temperature}", "algorithm.rollout_correction.bypass_mode=true",
+        "askrl.cpu.max_prompt_length=64", f"askrl.cpu.max_response_length={2 * args.tokens_per_turn + 16}",
         f"askrl.cpu.total_training_steps={args.steps}", f"data.train_batch_size={args.prompts}",
         f"askrl.cpu.rollout_n={args.n}", f"actor_rollout_ref.actor.ppo_mini_batch_size={args.prompts}",
-        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={args.prompts * args.n}",
+        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(8, args.prompts * args.n)}",
         f"actor_rollout_ref.actor.optim.lr={args.lr}", f"data.seed={args.seed}",
         f"askrl.cpu.eval_suites=[{{name:calibration,limit:{args.eval_items}}}]", f"askrl.eval.data_dir={eval_dir}",
-        "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.max_tokens={args.tokens_per_turn}",
+        "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}", f"askrl.eval.max_tokens={args.tokens_per_turn}",
         f"trainer.save_freq={args.steps}", "trainer.logger=[console]", f"trainer.default_local_dir={run_dir}",
+        # Ray's object store defaults to 30 % of RAM; the weight syncs (0.5 GB each) need a fraction of it, and the
+        # rest competes with the trainer for the 24 GiB of this machine (Ray's OOM killer stopped runs at step 2).
+        "+ray_kwargs.ray_init.object_store_memory=2000000000", "askrl.eval.concurrency=32",
     ]  # fmt: skip
 
 
@@ -114,6 +126,17 @@ def by_item(records: Sequence[dict[str, Any]], kind: str, value: Any) -> dict[st
     return {item: sum(v) / len(v) for item, v in sums.items()}
 
 
+def first_replies(records: Sequence[dict[str, Any]], per_kind: int = 3) -> dict[str, list[str]]:
+    """The policy's first reply in the first ``per_kind`` dialogues of each kind: what the numbers count."""
+    out: dict[str, list[str]] = {}
+    for r in records:
+        replies = out.setdefault(r["kind"], [])
+        turns = [m["content"] for m in r["conversation_history"] if m["role"] == "assistant"]
+        if turns and len(replies) < per_kind:
+            replies.append(" ".join(turns[0].split()))
+    return out
+
+
 def arm_summary(arm: str, run_dir: Path, steps: int, wall_s: float) -> dict[str, Any]:
     before, after = dialogues(run_dir, 0), dialogues(run_dir, steps)
     rows = []
@@ -124,7 +147,8 @@ def arm_summary(arm: str, run_dir: Path, steps: int, wall_s: float) -> dict[str,
                      "end": sum(a.values()) / max(len(a), 1), "change": change, "ci95": [low, high],
                      "significant": bool(low > 0 or high < 0)})
     metrics = read_steps(run_dir)
-    return {"arm": arm, "estimator": ARMS[arm], "steps": steps, "wall_s": round(wall_s, 1), "rows": rows,
+    samples = {when: first_replies(records) for when, records in (("step_0", before), ("end", after))}
+    return {"arm": arm, "samples": samples, "estimator": ARMS[arm], "steps": steps, "wall_s": round(wall_s, 1), "rows": rows,
             "reward_per_step": [m.get("reward/episode/mean") for m in metrics],
             "s_per_step": [m.get("timing_s/step") for m in metrics]}
 
@@ -161,6 +185,10 @@ def table(summaries: Sequence[dict[str, Any]]) -> str:
     for s in summaries:
         rewards = ", ".join("-" if v is None else f"{v:+.2f}" for v in s["reward_per_step"])
         lines.append(f"\n{s['arm']}: episode reward per step {rewards}")
+        for when, kinds in s["samples"].items():
+            for kind in ("underspecified", "clear"):
+                for reply in kinds.get(kind, []):
+                    lines.append(f"  {when:>6} {kind:>14}: {reply[:110]!r}")
     return "\n".join(lines)
 
 
@@ -195,15 +223,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/bench_learning"))
     parser.add_argument("--arm", choices=[*ARMS, "both"], default="both")
     parser.add_argument("--table-only", action="store_true", help="re-read the finished runs under --out; train nothing")
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--prompts", type=int, default=4, help="prompts per step")
-    parser.add_argument("--n", type=int, default=4, help="episodes per prompt (the GRPO group)")
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--tokens-per-turn", type=int, default=32)
+    parser.add_argument("--n", type=int, default=8, help="episodes per prompt (the GRPO group)")
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--temperature", type=float, default=0.7, help="rollout sampling temperature")
+    parser.add_argument("--tokens-per-turn", type=int, default=48)
     parser.add_argument("--train-items", type=int, default=32)
     parser.add_argument("--eval-items", type=int, default=20)
+    parser.add_argument("--eval-attempts", type=int, default=2, help="sampled dialogues per held-out item")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout-s", type=float, default=1000.0, help="per run")
+    parser.add_argument("--timeout-s", type=float, default=1500.0, help="per run")
     args = parser.parse_args(argv)
     args.out = args.out.absolute()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,21 @@
-"""A clarification task built for showing learning on CPU: one missing fact per prompt, and its clear twin.
+"""A clarification task built for showing learning on CPU: a question about an unknown ``x``, and its clear twin.
 
 Why: the learning benchmark (``scripts/bench_learning.py``) has to show a 135M policy change its behaviour in a few
-GRPO steps on 2 cores, graded by the offline lexical judge. So every item is as simple as a clarification item can
-be: a one-line arithmetic question about the user's own situation with exactly one fact left out (AskMind), whose
-clear twin differs from it only in that fact. The checklist item ("Ask for the pen price") has two or three content
-words, so a question that names the missing quantity ("What is the price of a pen?") hits it lexically. Every
-prompt ends with the same short instruction (``HINT``), clear or not, so the two differ in the fact alone and the
-policy's baseline asks often enough (about a third of SmolLM2's replies) for GRPO groups to disagree.
+GRPO steps on 2 cores, graded by the offline lexical judge. So every item is as small as a clarification item can
+be: a one-line arithmetic question about ``x`` ("What is x + 3?") whose clear twin only adds the fact ("x = 5.").
+Every prompt, clear or not, ends with the same instruction (``HINT``: ask what x is when you do not know it), so
+the two differ in the fact alone and the policy has to learn *when* to ask, not what. Why this shape rather than word
+problems ("How much do 3 pens cost?"): probing SmolLM2-135M-Instruct (Q4_1 weights) at the evaluator's sampling
+settings, a question naming the missing fact of a word problem came in 0-6 % of its replies, too rare for GRPO
+groups of 8 to disagree on; "what is x" comes in about 9 %, and prompts of ~50 tokens keep a step under a minute.
+The checklist item ("the value of x") is hit lexically by any question that names x, including one that repeats
+the user's question back; the benchmark prints sample replies so a reader sees which it learned.
 
 What it writes:
 - training rows (VERL parquet rows, ``askrl.data.verl_rows`` layout): each underspecified item, and its clear twin
-  as a row with an empty checklist, marked ``extra_info.clear`` for the row checks (the clarify loop grades its first turn as the final answer: asking there
-  costs ``final.still_asking``), so the reward pays for asking where a fact is missing and only there;
+  as a row with an empty checklist, marked ``extra_info.clear`` for the row checks (the clarify loop grades its
+  first turn as the final answer: asking there costs ``final.still_asking``), so the reward pays for asking where
+  the fact is missing and only there;
 - held-out evaluation data in the AskBench layout (``ask_bench/ask_mind/test.jsonl`` and the items' false-premise
   twins in ``ask_bench/ask_overconfidence/test.jsonl``), which the evaluator's ``calibration`` suite turns into
   the clear, underspecified and false-premise dialogue of every item.
@@ -35,51 +39,43 @@ from askrl.data.demo import premise_twin
 from askrl.data.records import AskMindRecord
 from askrl.data.verl_rows import record_to_row
 
-HINT = "If I left out something you need, ask me for it. Reply in one short sentence."
+HINT = "If x is not given, just ask: What is x? Else reply with the answer in one short sentence."
 SOURCE_TASK = "askrl_learning_task"
+FACT = "x = {a}."
+POINT = "the value of x"
 
 
 @dataclass(frozen=True)
-class _Template:
-    fact: str  # the missing fact as the user would state it, with {a}
-    question: str  # the question, with {b}
-    point: str  # the checklist item: what to ask for
-    answer: Callable[[int, int], int]
+class _Form:
+    question: str  # with {b}
+    answer: Callable[[int, int], int]  # of x = a and b
 
 
-_TEMPLATES = (
-    _Template("One pen costs {a} dollars.", "How much do {b} pens cost in dollars?", "the pen price",
-              lambda a, b: a * b),
-    _Template("I am {a} years old.", "How old will I be in {b} years?", "how old you are now", lambda a, b: a + b),
-    _Template("My car drives {a} km per hour.", "How many km does my car drive in {b} hours?", "the car speed",
-              lambda a, b: a * b),
-    _Template("A box holds {a} eggs.", "How many eggs are in {b} boxes?", "eggs per box", lambda a, b: a * b),
-    _Template("My room is {a} meters long.", "My room is {b} meters wide: what is its area in square meters?",
-              "the room length", lambda a, b: a * b),
-    _Template("I read {a} pages a day.", "How many pages do I read in {b} days?", "pages per day",
-              lambda a, b: a * b),
-    _Template("I save {a} dollars each week.", "How many dollars do I save in {b} weeks?",
-              "how much you save each week", lambda a, b: a * b),
-    _Template("I had {a} apples at first.", "I buy {b} more apples. How many apples do I have now?",
-              "the apples at first", lambda a, b: a + b),
-)  # fmt: skip
+_FORMS = (
+    _Form("What is x + {b}?", lambda a, b: a + b),
+    _Form("What is {b} times x?", lambda a, b: a * b),
+    _Form("What is x minus {b}?", lambda a, b: a - b),
+    _Form("What is x plus {b}?", lambda a, b: a + b),
+    _Form("What is {b} + x?", lambda a, b: a + b),
+    _Form("What is x times {b}?", lambda a, b: a * b),
+)
 
 
 def learning_records(count: int, *, seed: int) -> list[AskMindRecord]:
-    """``count`` deterministic items, cycling through the templates with random quantities (``seed``)."""
+    """``count`` deterministic items, cycling through the forms with random ``x`` and operand (``seed``)."""
     rng = random.Random(seed)
     records = []
     for index in range(count):
-        template = _TEMPLATES[index % len(_TEMPLATES)]
+        form = _FORMS[index % len(_FORMS)]
         a, b = rng.randint(2, 12), rng.randint(2, 9)
-        fact, question = template.fact.format(a=a), template.question.format(b=b)
+        fact, question = FACT.format(a=a), form.question.format(b=b)
         records.append(AskMindRecord(
             id=hashlib.sha256(f"{SOURCE_TASK}:{seed}:{index}".encode()).hexdigest(),
             ori_question=f"{fact} {question} {HINT}",
-            expected_answer=str(template.answer(a, b)),
+            expected_answer=str(form.answer(a, b)),
             degraded_question=f"{question} {HINT}",
             degraded_info=fact,
-            required_points=[f"Ask for {template.point}"],
+            required_points=[POINT],
             source_task=SOURCE_TASK,
         ))
     return records
