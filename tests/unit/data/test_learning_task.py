@@ -10,7 +10,8 @@ from askrl.data.learning_task import HINT, learning_records, training_rows, writ
 from askrl.data.loading import DataValidationError, load_records
 from askrl.data.row_checks import check_rows
 from askrl.judge import text_cues as cues
-from askrl.judge.lexical import distinctive_tokens
+from askrl.judge.lexical import LexicalJudge, distinctive_tokens
+from askrl.judge.types import JudgeRequest, Turn
 from eval_hooks.suites import SUITES, build_samples
 
 
@@ -52,3 +53,15 @@ def test_eval_data_gives_the_calibration_suite_three_dialogues_per_item(tmp_path
     assert len(load_records(root / "ask_bench/ask_overconfidence/test.jsonl").records) == 5
     samples = build_samples(SUITES["calibration"], data_dir=root, limit=5, attempts=1, seed=0)
     assert [s.kind for s in samples[:3]] == ["clear", "underspecified", "false_premise"] and len(samples) == 15
+
+
+def test_the_lexical_user_answers_what_is_x_with_the_hidden_fact() -> None:
+    """The benchmark's reward depends on it: the question the hint names is answered with ``x = a.``."""
+    judge = LexicalJudge(prompt_version="v3")
+    for r in learning_records(24, seed=0):
+        request = JudgeRequest(task="askmind", ori_question=r.ori_question, hidden_info=r.degraded_info,
+                               checklist=tuple(r.required_points), expected_answer=r.expected_answer,
+                               history=(Turn("user", r.degraded_question),), response="What is x?")
+        reply = judge.user_reply(request)
+        assert reply.reply.strip() == r.degraded_info and reply.supplied == [True], (r.degraded_question, reply)
+        assert judge.turn_verdict(request).hits == [True]
