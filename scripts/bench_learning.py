@@ -38,7 +38,7 @@ Why these choices (2 cores; each run's wall time is printed):
 
 This is a small model on a small task, not the paper's result. Run it under the heavy lock (it starts Ray twice):
 
-    flock /tmp/askrl-heavy.lock timeout 1800 .venv/bin/python scripts/bench_learning.py      # make learn
+    flock /tmp/askrl-heavy.lock timeout 5400 .venv/bin/python scripts/bench_learning.py      # make learn (~24 min a run)
     ... --arm learning / --arm control       # one run each (two lock holds); --table-only re-reads both
 
 How it fails: ``EvalError`` naming the run and its log when a training run fails or passes its timeout (every
@@ -88,7 +88,8 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(8, args.prompts * args.n)}",
         f"actor_rollout_ref.actor.optim.lr={args.lr}", f"data.seed={args.seed}",
         f"askrl.cpu.eval_suites=[{{name:calibration,limit:{args.eval_items}}}]", f"askrl.eval.data_dir={eval_dir}",
-        "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}", f"askrl.eval.max_tokens={args.tokens_per_turn}",
+        "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}",
+        f"askrl.eval.max_tokens={args.tokens_per_turn}",
         f"trainer.save_freq={args.steps}", "trainer.logger=[console]", f"trainer.default_local_dir={run_dir}",
         # Ray's object store defaults to 30 % of RAM; the weight syncs (0.5 GB each) need a fraction of it, and the
         # rest competes with the trainer for the 24 GiB of this machine (Ray's OOM killer stopped runs at step 2).
@@ -148,7 +149,8 @@ def arm_summary(arm: str, run_dir: Path, steps: int, wall_s: float) -> dict[str,
                      "significant": bool(low > 0 or high < 0)})
     metrics = read_steps(run_dir)
     samples = {when: first_replies(records) for when, records in (("step_0", before), ("end", after))}
-    return {"arm": arm, "samples": samples, "estimator": ARMS[arm], "steps": steps, "wall_s": round(wall_s, 1), "rows": rows,
+    return {"arm": arm, "samples": samples, "estimator": ARMS[arm], "steps": steps, "wall_s": round(wall_s, 1),
+            "rows": rows,
             "reward_per_step": [m.get("reward/episode/mean") for m in metrics],
             "s_per_step": [m.get("timing_s/step") for m in metrics]}
 
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-items", type=int, default=20)
     parser.add_argument("--eval-attempts", type=int, default=2, help="sampled dialogues per held-out item")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout-s", type=float, default=1500.0, help="per run")
+    parser.add_argument("--timeout-s", type=float, default=2400.0, help="per run (one measured 1417 s)")
     args = parser.parse_args(argv)
     args.out = args.out.absolute()
     args.out.mkdir(parents=True, exist_ok=True)
