@@ -5,6 +5,10 @@ Checks (each a small function returning problem lines, so tests can drive them o
 - every judge endpoint answers ``GET /v1/models`` and serves the named model (skipped for the lexical judge), and a
   vLLM endpoint asked for ``json_schema`` output accepts each schema the judge sends (``askrl/judge/structured.py``);
 - the model path has weights and a tokenizer with a chat template;
+- VERL's ``data.filter_overlong_prompts`` would not drop every row, or every clear row (``extra_info.clear``), or
+  every other row, of a data file: a set trained on one kind alone teaches the wrong thing (at a 64-token limit the
+  learning benchmark's clear twins, 5 tokens longer than their items, were all dropped and the policy learned to
+  ask everywhere); a smaller share dropped is logged as a warning;
 - the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check);
 - a driver that joins a running Ray cluster (``ray_kwargs.ray_init.address``, multi-node) passes no resources;
 - checkpoint evaluation (``askrl.eval``): its own judge endpoints answer, its local suite data exists, the GPUs it
@@ -15,17 +19,21 @@ Checks (each a small function returning problem lines, so tests can drive them o
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
+import pandas as pd
 from omegaconf import OmegaConf
 
 from askrl.env_vars import ASKRL_DATA_DIR
 from askrl.errors import AskrlError
 
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt")
+
+logger = logging.getLogger(__name__)
 
 
 class PreflightError(AskrlError):
@@ -83,6 +91,41 @@ def check_model(key: str, path: str) -> list[str]:
     if not tokenizer.chat_template:
         return [f"{key}: the tokenizer of {path} has no chat template; use an instruct model or add one"]
     return []
+
+
+def check_prompt_lengths(key: str, files: str | Iterable[str] | None, *, model_path: str, max_prompt_length: int,
+                         prompt_key: str = "prompt", chat_template_kwargs: dict | None = None) -> list[str]:
+    """What ``data.filter_overlong_prompts`` would drop from each file of ``key``, counted as VERL's dataset counts
+    (the tokenizer's chat template with the generation prompt): a problem line when it is every row, every clear row
+    or every other row; a warning in the log when it is some. Call after ``check_data`` and ``check_model`` pass."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(Path(model_path).expanduser()))
+    kwargs = chat_template_kwargs or {}
+    problems = []
+    for path in _as_list(files):
+        frame = pd.read_parquet(path)
+        if prompt_key not in frame.columns:
+            continue  # check_data reports a missing prompt column
+        texts = [tokenizer.apply_chat_template([dict(m) for m in prompt], add_generation_prompt=True, tokenize=False,
+                                               **kwargs) for prompt in frame[prompt_key]]
+        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        extras = frame["extra_info"] if "extra_info" in frame.columns else [None] * len(frame)
+        clear = [isinstance(e, dict) and e.get("clear") is True for e in extras]
+        over = [n > max_prompt_length for n in lengths]
+        if not any(over):
+            continue
+        summary = (f"{key}: {path}: {sum(over)} of {len(over)} prompts are longer than data.max_prompt_length="
+                   f"{max_prompt_length} tokens (longest {max(lengths)}, chat template included), and VERL's "
+                   f"data.filter_overlong_prompts drops them")
+        for kind, rows in (("every row", [True] * len(over)), ("every clear row (extra_info.clear)", clear),
+                           ("every row that is not clear", [not c for c in clear])):
+            if any(rows) and all(o for o, r in zip(over, rows, strict=True) if r):
+                problems.append(f"{summary}: {kind}; raise data.max_prompt_length to {max(lengths)}")
+                break
+        else:
+            logger.warning("%s", summary)
+    return problems
 
 
 JUDGE_FIX = "start it (python -m askrl.serve judge ...) or fix askrl.judge.client.endpoints"
@@ -226,6 +269,12 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
     if cfg.trainer.get("val_before_train") or (cfg.trainer.get("test_freq") or 0) > 0:
         problems += check_data("data.val_files", cfg.data.val_files, mode=mode)
     problems += check_model("actor_rollout_ref.model.path", str(cfg.actor_rollout_ref.model.path))
+    if not problems and cfg.data.get("filter_overlong_prompts", True):
+        template_kwargs = cfg.data.get("apply_chat_template_kwargs")
+        problems += check_prompt_lengths(
+            "data.train_files", cfg.data.train_files, model_path=str(cfg.actor_rollout_ref.model.path),
+            max_prompt_length=int(cfg.data.max_prompt_length), prompt_key=str(cfg.data.get("prompt_key", "prompt")),
+            chat_template_kwargs=OmegaConf.to_container(template_kwargs) if template_kwargs is not None else None)
     problems += check_overlong(settings.reward, int(cfg.actor_rollout_ref.rollout.response_length))
     if settings.task is not None:
         judge = JudgeConfig.model_validate(settings.judge)

@@ -141,3 +141,58 @@ def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, sha
     separate = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.backend=rollout",
                 "trainer.v1.trainer_mode=separate_async"]
     assert "use askrl.eval.backend=serve" in check_eval(*_eval_config(separate))[0]
+
+
+def _prompt_tokens(tiny_model: Path, row: dict) -> int:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    text = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def test_a_limit_that_drops_every_clear_row_is_found(tiny_model: Path, tmp_path: Path, caplog) -> None:
+    """The learning benchmark's trap: clear twins a few tokens longer than their items, all over the limit."""
+    from askrl.data.learning_task import learning_records, training_rows
+    from askrl.train.preflight import check_prompt_lengths
+
+    rows = training_rows(learning_records(4, seed=0))
+    path = write_rows(tmp_path / "train.parquet", rows)
+    under = max(_prompt_tokens(tiny_model, r) for r in rows if not r["extra_info"].get("clear"))
+    longest = max(_prompt_tokens(tiny_model, r) for r in rows)
+    assert longest > under  # the clear twins add the fact
+    check = lambda limit: check_prompt_lengths("data.train_files", [str(path)], model_path=str(tiny_model),  # noqa: E731
+                                                max_prompt_length=limit)
+    (line,) = check(under)
+    assert f"{path}: 4 of 8 prompts are longer than data.max_prompt_length={under}" in line
+    assert line.endswith(f"every clear row (extra_info.clear); raise data.max_prompt_length to {longest}")
+    assert check(longest) == []  # exactly at the limit: VERL keeps it
+    (line,) = check(1)
+    assert "8 of 8 prompts" in line and "every row;" in line
+    # one long underspecified row over the limit, the others under it: training goes on, with a warning
+    long_row = {**rows[0], "prompt": [{"role": "user", "content": rows[0]["prompt"][0]["content"] * 3}]}
+    write_rows(path, [*rows, long_row])
+    with caplog.at_level("WARNING"):
+        assert check(longest) == []
+    assert f"{path}: 1 of 9 prompts are longer than data.max_prompt_length={longest}" in caplog.text
+
+
+def test_run_preflight_checks_the_composed_configs_prompt_limit(tiny_model: Path, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The check as ``askrl.train`` runs it, on the composed CPU config (every key read from VERL's ``data``)."""
+    from askrl.data.learning_task import learning_records, training_rows
+    from askrl.train.preflight import run_preflight
+
+    monkeypatch.delenv("ASKRL_DATA_DIR", raising=False)
+    path = write_rows(tmp_path / "train.parquet", training_rows(learning_records(4, seed=0)))
+    base = [f"data.train_files={path}", f"data.val_files={path}", "askrl.data.source=null",
+            f"actor_rollout_ref.model.path={tiny_model}"]
+    run_preflight(*_eval_config([*base, "askrl.cpu.max_prompt_length=512"]))
+    try:
+        run_preflight(*_eval_config([*base, "askrl.cpu.max_prompt_length=8"]))
+    except PreflightError as err:
+        (line,) = err.problems
+        assert "data.max_prompt_length=8 tokens" in line and "every row; raise data.max_prompt_length to " in line
+    else:
+        raise AssertionError("a limit that drops every row passed the preflight")
+    run_preflight(*_eval_config([*base, "askrl.cpu.max_prompt_length=8", "data.filter_overlong_prompts=false"]))
