@@ -62,6 +62,7 @@ import pandas as pd
 from askrl.bench.trainer_modes import read_steps, run_bounded
 from askrl.data.learning_task import learning_records, training_rows, write_eval_data
 from askrl.errors import EvalError
+from askrl.models.prepare import prepare
 from askrl.rollout.advantages import SHUFFLED_CONTROL, TURN_GRPO
 
 ARMS = {"learning": TURN_GRPO, "control": SHUFFLED_CONTROL}
@@ -82,10 +83,10 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         "askrl.rollout.max_turns=2", f"askrl.cpu.max_tokens_per_turn={args.tokens_per_turn}",
         "+askrl.rollout.user_reply_max_tokens=16", "+askrl.rollout.force_final_text=''",
         f"actor_rollout_ref.rollout.temperature={args.temperature}", "algorithm.rollout_correction.bypass_mode=true",
-        "askrl.cpu.max_prompt_length=64", f"askrl.cpu.max_response_length={2 * args.tokens_per_turn + 16}",
+        f"askrl.cpu.max_prompt_length={args.max_prompt_length}", f"askrl.cpu.max_response_length={2 * args.tokens_per_turn + 16}",
         f"askrl.cpu.total_training_steps={args.steps}", f"data.train_batch_size={args.prompts}",
         f"askrl.cpu.rollout_n={args.n}", f"actor_rollout_ref.actor.ppo_mini_batch_size={args.prompts}",
-        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(8, args.prompts * args.n)}",
+        f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(4, args.prompts * args.n)}",
         f"actor_rollout_ref.actor.optim.lr={args.lr}", f"data.seed={args.seed}",
         f"askrl.cpu.eval_suites=[{{name:calibration,limit:{args.eval_items}}}]", f"askrl.eval.data_dir={eval_dir}",
         "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}",
@@ -95,6 +96,19 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         # rest competes with the trainer for the 24 GiB of this machine (Ray's OOM killer stopped runs at step 2).
         "+ray_kwargs.ray_init.object_store_memory=2000000000", "askrl.eval.concurrency=32",
     ]  # fmt: skip
+
+
+def prompt_budget(rows: Sequence[dict[str, Any]], model_dir: Path) -> int:
+    """The longest training prompt in the policy's tokens (chat template and system prompt included), rounded up
+    to a multiple of 8: VERL drops every row above ``data.max_prompt_length`` (``filter_overlong_prompts``), and at
+    a fixed 64 it dropped every clear twin (65-66 tokens, 5 more than their underspecified items), so the policy
+    trained on underspecified items alone and learned to ask everywhere."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    longest = max(len(tokenizer.apply_chat_template(list(r["prompt"]), add_generation_prompt=True, tokenize=True,
+                                                    return_dict=False)) for r in rows)
+    return -(-longest // 8) * 8
 
 
 def dialogues(run_dir: Path, step: int) -> list[dict[str, Any]]:
@@ -240,9 +254,15 @@ def main(argv: list[str] | None = None) -> None:
     args.out = args.out.absolute()
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    # glibc keeps the trainer's freed tensors in its heap (the actor grew to 16 GB, and Ray's OOM killer stopped
+    # two runs at step 4): tensors above 64 KiB are mapped and unmapped, so freeing one returns it to the system.
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "65536")
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     if not args.table_only:
         train = args.out / "train.parquet"
-        pd.DataFrame(training_rows(learning_records(args.train_items, seed=args.seed))).to_parquet(train)
+        rows = training_rows(learning_records(args.train_items, seed=args.seed))
+        args.max_prompt_length = prompt_budget(rows, prepare("smollm2"))
+        pd.DataFrame(rows).to_parquet(train)
         eval_dir = write_eval_data(learning_records(args.eval_items, seed=args.seed + 1), args.out / "eval_data")
         for arm in ARMS if args.arm == "both" else [args.arm]:
             run_arm(args, arm, train, eval_dir)
