@@ -3,10 +3,15 @@
 Unit tests check each piece (estimator, mask, reward); this test checks that together they teach. It runs
 ``python -m askrl.train recipe=askmind_grpo`` on the CPU profile -- VERL's trainer, askrl's clarify loop (two
 turns: a turn, the simulated user's reply, a final turn), the lexical judge and ``askrl_turn_grpo`` -- on a task
-built so that a random policy learns it in a dozen steps: every item's expected answer is the word "13", which
-the tiny random model writes in about one final turn in six, and the final turn is graded correct when it contains
-it (``+1``, else ``-1``). Nothing is faked inside the run; the policy is the tiny model whose turns end after ~12
-tokens (``askrl.bench.trainer_modes.policy_copy``).
+built so that a random policy can learn it in a dozen steps: every item's expected answer is the word "13", and the
+final turn is graded correct when it contains it (``+1``, else ``-1``). Nothing is faked inside the run; the policy
+is the tiny model whose turns end after ~12 tokens (``askrl.bench.trainer_modes.policy_copy``).
+
+Known flaky (issue 19): sampled from its whole vocabulary, the tiny policy wrote "13" in 3 of 128 offline episodes
+(2 %), so most GRPO groups are all wrong and whether a run takes off is luck. Runs of this test as it is: passed
+in the CI of stops 23 and 24 and once locally (0.00 -> 0.59), failed three times locally (one of them 0.00 -> 0.11).
+Sampling the top 20 tokens (19 % offline) did not help: at lr 5e-3 every turn ran to its cap from step 6, at
+lr 2e-3 the rate went 0.00 -> 0.00 (issue 19's note).
 
 Measured at lr 5e-3 on 2 shared cores: 0.09 -> 0.75 and 0.00 -> 0.69 over 14 steps, ~85-115 s, with paper_v1 before
 issue 18 made stalling cost; with SIGNAL_TABLE, 0.00 -> 0.59 in 139 s (at lr 2e-3 one
@@ -14,7 +19,8 @@ of two runs stayed flat, hence 5e-3). Each of these breakages, made on purpose i
 (issue 19 note): the advantage's sign flipped (correct rate fell to 0, episodes stopped reaching the final turn);
 the response mask moved from each policy turn onto the segment after it (the run stops: ``TurnRewardOutput``
 refuses a turn that ends on a mask-0 token); the user's reply tokens trained on (``rollout/user_sim_tokens``, the
-response tokens outside the loss mask, dropped to 0, and the correct rate stayed at 0).
+response tokens outside the loss mask, dropped to 0; in the rerun for issue 19 the correct rate still rose,
+0.00 -> 0.47, so only that assertion catches it).
 """
 
 from __future__ import annotations
