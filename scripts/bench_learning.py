@@ -43,7 +43,7 @@ Why these choices (2 cores; each run's wall time is printed):
 
 This is a small model on a small task, not the paper's result. Run it under the heavy lock (it starts Ray twice):
 
-    flock /tmp/askrl-heavy.lock timeout 5400 .venv/bin/python scripts/bench_learning.py      # make learn (~24 min a run)
+    flock /tmp/askrl-heavy.lock timeout 7500 .venv/bin/python scripts/bench_learning.py      # make learn (~37 min a run)
     ... --arm learning / --arm control       # one run each (two lock holds); --table-only re-reads both
 
 How it fails: ``EvalError`` naming the run and its log when a training run fails or passes its timeout (every
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-items", type=int, default=20)
     parser.add_argument("--eval-attempts", type=int, default=2, help="sampled dialogues per held-out item")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout-s", type=float, default=2400.0, help="per run (one measured 1417 s)")
+    parser.add_argument("--timeout-s", type=float, default=3600.0, help="per run (one measured 2219 s)")
     args = parser.parse_args(argv)
     args.out = args.out.absolute()
     args.out.mkdir(parents=True, exist_ok=True)
