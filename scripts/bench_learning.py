@@ -69,6 +69,7 @@ from askrl.data.learning_task import learning_records, training_rows, write_eval
 from askrl.errors import EvalError
 from askrl.models.prepare import prepare
 from askrl.rollout.advantages import SHUFFLED_CONTROL, TURN_GRPO
+from askrl.train.preflight import prompt_lengths
 
 ARMS = {"learning": TURN_GRPO, "control": SHUFFLED_CONTROL}
 #: (label, calibration kind, per-dialogue value) of the table's rows
@@ -108,11 +109,7 @@ def prompt_budget(rows: Sequence[dict[str, Any]], model_dir: Path) -> int:
     to a multiple of 8: VERL drops every row above ``data.max_prompt_length`` (``filter_overlong_prompts``), and at
     a fixed 64 it dropped every clear twin (65-66 tokens, 5 more than their underspecified items), so the policy
     trained on underspecified items alone and learned to ask everywhere."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    longest = max(len(tokenizer.apply_chat_template(list(r["prompt"]), add_generation_prompt=True, tokenize=True,
-                                                    return_dict=False)) for r in rows)
+    longest = max(prompt_lengths([r["prompt"] for r in rows], model_path=model_dir))
     return -(-longest // 8) * 8
 
 

@@ -93,23 +93,29 @@ def check_model(key: str, path: str) -> list[str]:
     return []
 
 
+def prompt_lengths(prompts: Iterable[Iterable[dict]], *, model_path: str | Path,
+                   chat_template_kwargs: dict | None = None) -> list[int]:
+    """Each prompt's length in tokens as VERL's dataset counts it for ``data.max_prompt_length``: the tokenizer's
+    chat template with the generation prompt, no special tokens added."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(Path(model_path).expanduser()))
+    texts = [tokenizer.apply_chat_template([dict(m) for m in prompt], add_generation_prompt=True, tokenize=False,
+                                           **(chat_template_kwargs or {})) for prompt in prompts]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+
 def check_prompt_lengths(key: str, files: str | Iterable[str] | None, *, model_path: str, max_prompt_length: int,
                          prompt_key: str = "prompt", chat_template_kwargs: dict | None = None) -> list[str]:
     """What ``data.filter_overlong_prompts`` would drop from each file of ``key``, counted as VERL's dataset counts
     (the tokenizer's chat template with the generation prompt): a problem line when it is every row, every clear row
     or every other row; a warning in the log when it is some. Call after ``check_data`` and ``check_model`` pass."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(Path(model_path).expanduser()))
-    kwargs = chat_template_kwargs or {}
     problems = []
     for path in _as_list(files):
         frame = pd.read_parquet(path)
         if prompt_key not in frame.columns:
             continue  # check_data reports a missing prompt column
-        texts = [tokenizer.apply_chat_template([dict(m) for m in prompt], add_generation_prompt=True, tokenize=False,
-                                               **kwargs) for prompt in frame[prompt_key]]
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        lengths = prompt_lengths(frame[prompt_key], model_path=model_path, chat_template_kwargs=chat_template_kwargs)
         extras = frame["extra_info"] if "extra_info" in frame.columns else [None] * len(frame)
         clear = [isinstance(e, dict) and e.get("clear") is True for e in extras]
         over = [n > max_prompt_length for n in lengths]

@@ -144,11 +144,12 @@ def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, sha
 
 
 def _prompt_tokens(tiny_model: Path, row: dict) -> int:
+    """Counted independently of ``prompt_lengths``: the chat template tokenized in one call."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
-    text = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=False)
-    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return len(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                             return_dict=False))
 
 
 def test_a_limit_that_drops_every_clear_row_is_found(tiny_model: Path, tmp_path: Path, caplog) -> None:
