@@ -66,12 +66,30 @@ def install_backend_fix() -> None:
         dist.init_process_group = _fix_backend(dist.init_process_group)
 
 
+def install_offload_fix() -> None:
+    """Make every ``CPUOffloadPolicy`` unpinned, once per process (idempotent; see the module docstring)."""
+    from torch.distributed.fsdp import CPUOffloadPolicy
+
+    init = CPUOffloadPolicy.__init__
+    if getattr(init, "__askrl_cpu_fix__", False):
+        return
+
+    @functools.wraps(init)
+    def unpinned(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.pin_memory = False
+
+    unpinned.__askrl_cpu_fix__ = True  # type: ignore[attr-defined]
+    CPUOffloadPolicy.__init__ = unpinned  # type: ignore[method-assign]
+
+
 class PlatformCPU(_verl.PlatformBase):
     """VERL's platform interface answered for a CPU-only host (gloo, no device memory, no profiler)."""
 
     def __init__(self) -> None:
-        # Instantiation happens only when VERL selects this platform, so the patch never touches other runs.
+        # Instantiation happens only when VERL selects this platform, so the patches never touch other runs.
         install_backend_fix()
+        install_offload_fix()
 
     @property
     def device_name(self) -> str:

@@ -1,6 +1,7 @@
 """askrl's VERL platform ``cpu`` as VERL sees it: loaded through VERL_USE_EXTERNAL_MODULES in a fresh process.
 
-Covers: VERL's device helpers answer "cpu"/gloo, VERL's own ``initialize_global_process_group_ray`` brings up a real
+Covers: VERL's device helpers answer "cpu"/gloo, a model sharded with the offload policy VERL gives a reference
+model runs forward (no pinned memory without an accelerator), VERL's own ``initialize_global_process_group_ray`` brings up a real
 gloo process group (the ``cpu:gloo,cpu:gloo`` backend string is fixed), the ``hf_cpu`` replica and adapter resolve
 through VERL's registries, and auto-detection never picks ``cpu``. The in-process part checks the backend wrapper.
 Nothing is faked.
@@ -26,10 +27,17 @@ from verl.workers.rollout.base import get_rollout_class
 from verl.workers.rollout.replica import get_rollout_replica_class
 from verl.workers.engine.base import EngineRegistry
 import verl.workers.engine  # registers the FSDP engines
+from verl.workers.engine.fsdp import transformer_impl
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import fully_shard
 
 initialize_global_process_group_ray()
 t = torch.ones(2)
 dist.all_reduce(t)
+# what VERL's FSDP2 engine does for a forward-only model (the reference policy of a KL loss)
+ref = torch.nn.Linear(2, 1)
+torch.nn.init.ones_(ref.weight), torch.nn.init.zeros_(ref.bias)
+fully_shard(ref, mesh=init_device_mesh("cpu", (1,)), offload_policy=transformer_impl.CPUOffloadPolicy(pin_memory=True))
 print(json.dumps({
     "device": device.get_device_name(),
     "backend": device.get_nccl_backend(),
@@ -40,6 +48,7 @@ print(json.dumps({
     "replica": get_rollout_replica_class("hf_cpu").__qualname__,
     "adapter": get_rollout_class("hf_cpu", "async").__qualname__,
     "engine": EngineRegistry.get_engine_cls("language_model", "fsdp2").__name__,
+    "offloaded_ref_forward": ref(torch.ones(1, 2)).tolist(),
 }))
 dist.destroy_process_group()
 """
@@ -74,6 +83,7 @@ def test_verl_runs_on_the_cpu_platform_in_a_fresh_process() -> None:
         "replica": "HFCPUReplica",
         "adapter": "HFCPUServerAdapter",
         "engine": result["engine"],
+        "offloaded_ref_forward": [[2.0]],
     }
     assert result["engine"].startswith("FSDP")
 
