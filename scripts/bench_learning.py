@@ -17,9 +17,14 @@ rate, each change with a paired 95 % bootstrap interval over items; a plot shows
 and the before/after bars.
 
 Why these choices (2 cores; each run's wall time is printed):
-- SmolLM2-135M-Instruct (Q4_1 weights, dequantised), full fine-tuning at lr 2e-5: at 1e-4 the first Adam step
-  (about lr times the sign of each gradient) wrecked the policy, whose every turn then ran to the token cap and
-  drew the same guard reward, so later steps had no signal (grad norm 0).
+- SmolLM2-135M-Instruct (Q4_1 weights, dequantised), full fine-tuning at lr 1e-5 with VERL's KL loss to the step-0
+  policy (``use_kl_loss``, ``low_var_kl``, coefficient 0.1; ``--kl-coef 0`` drops it). Without the KL term, at lr
+  2e-5, both arms drifted the same way within 8 steps, the shuffled-reward control as fast as the learning arm: the
+  replies rambled to the token cap (turns cut by the cap 0.19 -> 0.97), so the update itself, not the reward,
+  moved the policy (not measured further; a likely reason: with 32 episodes a step the gradient is mostly noise,
+  and Adam's step on noise is as large as on a signal).
+  At 1e-4 the first step wrecked the policy outright. The KL term is what a VERL user reaches for against drift;
+  it needs the reference model, which the CPU platform supports (``askrl.cpu.platform``, unpinned offload).
 - The task (``askrl.data.learning_task``): "What is x + 3?" with its clear twin "x = 5. What is x + 3?", both
   ending in the same hint (ask "What is x?" when x is not given, else answer in one short sentence). The hint says
   how to ask; the policy has to learn *when*. At step 0 the policy asks for x in about a fifth of the
@@ -43,7 +48,7 @@ Why these choices (2 cores; each run's wall time is printed):
 
 This is a small model on a small task, not the paper's result. Run it under the heavy lock (it starts Ray twice):
 
-    flock /tmp/askrl-heavy.lock timeout 7500 .venv/bin/python scripts/bench_learning.py      # make learn (~37 min a run)
+    flock /tmp/askrl-heavy.lock timeout 7500 .venv/bin/python scripts/bench_learning.py      # make learn (~30 min a run)
     ... --arm learning / --arm control       # one run each (two lock holds); --table-only re-reads both
 
 How it fails: ``EvalError`` naming the run and its log when a training run fails or passes its timeout (every
@@ -94,6 +99,8 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         f"askrl.cpu.rollout_n={args.n}", f"actor_rollout_ref.actor.ppo_mini_batch_size={args.prompts}",
         f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(4, args.prompts * args.n)}",
         f"actor_rollout_ref.actor.optim.lr={args.lr}", f"data.seed={args.seed}",
+        *([] if args.kl_coef <= 0 else ["actor_rollout_ref.actor.use_kl_loss=true", "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+                                        f"actor_rollout_ref.actor.kl_loss_coef={args.kl_coef}"]),
         f"askrl.cpu.eval_suites=[{{name:calibration,limit:{args.eval_items}}}]", f"askrl.eval.data_dir={eval_dir}",
         "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}",
         f"askrl.eval.max_tokens={args.tokens_per_turn}",
@@ -244,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--prompts", type=int, default=4, help="prompts per step")
     parser.add_argument("--n", type=int, default=8, help="episodes per prompt (the GRPO group)")
-    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--lr", type=float, default=1e-5)
+    parser.add_argument("--kl-coef", type=float, default=0.1, help="KL loss to the step-0 policy (0: none)")
     parser.add_argument("--temperature", type=float, default=0.7, help="rollout sampling temperature")
     parser.add_argument("--tokens-per-turn", type=int, default=48)
     parser.add_argument("--train-items", type=int, default=32)
