@@ -20,10 +20,9 @@ Why these choices (2 cores; each run's wall time is printed):
 - SmolLM2-135M-Instruct (Q4_1 weights, dequantised), full fine-tuning at lr 1e-5 with VERL's KL loss to the step-0
   policy (``use_kl_loss``, ``low_var_kl``, coefficient 0.1; ``--kl-coef 0`` drops it). Without the KL term, at lr
   2e-5, both arms drifted the same way within 8 steps, the shuffled-reward control as fast as the learning arm: the
-  replies rambled to the token cap (turns cut by the cap 0.19 -> 0.97), so the update itself, not the reward,
-  moved the policy (not measured further; a likely reason: with 32 episodes a step the gradient is mostly noise,
-  and Adam's step on noise is as large as on a signal).
-  At 1e-4 the first step wrecked the policy outright. The KL term is what a VERL user reaches for against drift;
+  replies rambled to the token cap (turns cut by the cap 0.19 -> 1.00 in 12 steps, 0.19 -> 0.91 in the control's
+  10), so the update itself, not the reward, moved the policy (not measured further; a likely reason: with 32
+  episodes a step the gradient is mostly noise, and Adam's step on noise is as large as on a signal). At 1e-4 the first step wrecked the policy outright. The KL term is what a VERL user reaches for against drift;
   it needs the reference model, which the CPU platform supports (``askrl.cpu.platform``, unpinned offload).
 - The task (``askrl.data.learning_task``): "What is x + 3?" with its clear twin "x = 5. What is x + 3?", both
   ending in the same hint (ask "What is x?" when x is not given, else answer in one short sentence). The hint says
@@ -99,8 +98,9 @@ def train_command(args: argparse.Namespace, *, estimator: str, train: Path, eval
         f"askrl.cpu.rollout_n={args.n}", f"actor_rollout_ref.actor.ppo_mini_batch_size={args.prompts}",
         f"actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu={min(4, args.prompts * args.n)}",
         f"actor_rollout_ref.actor.optim.lr={args.lr}", f"data.seed={args.seed}",
-        *([] if args.kl_coef <= 0 else ["actor_rollout_ref.actor.use_kl_loss=true", "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
-                                        f"actor_rollout_ref.actor.kl_loss_coef={args.kl_coef}"]),
+        *([] if args.kl_coef <= 0 else [
+            "actor_rollout_ref.actor.use_kl_loss=true", "actor_rollout_ref.actor.kl_loss_type=low_var_kl",
+            f"actor_rollout_ref.actor.kl_loss_coef={args.kl_coef}"]),
         f"askrl.cpu.eval_suites=[{{name:calibration,limit:{args.eval_items}}}]", f"askrl.eval.data_dir={eval_dir}",
         "askrl.eval.before_train=true", "askrl.eval.max_turns=2", f"askrl.eval.attempts={args.eval_attempts}",
         f"askrl.eval.max_tokens={args.tokens_per_turn}",
