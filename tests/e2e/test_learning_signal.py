@@ -39,13 +39,50 @@ from askrl.data.verl_rows import records_to_rows
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 STEPS = 14
-ANSWER = "13"
+ANSWER = "axis"
+#: The one token the policy is paid for: added to the tokenizer with its spaces, so that the lexical judge's
+#: whole-word match holds wherever it is sampled (a plain "axis" token glued to its random neighbours is no word).
+PAID_TOKEN = f" {ANSWER} "
+FEATURE, FEATURE_VALUE = 0, 10.0
+#: Logit raise of each token over the rest, in units of 1/sqrt(hidden size) (see ``paid_word_policy``): the paid
+#: token comes before the turn's end in about a quarter of turns, and "<|im_end|>" (id 2) doubles the stop rate of
+#: the policy copy's 40 end-of-sequence ids so that few turns reach their 24-token cap.
+PAID_BOOST, END_BOOST = 0.29, 0.326
 QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
-    ("How many eggs are in the boxes?", "There are 13 boxes of one egg each.", "Ask how many boxes there are"),
-    ("How many pens do I have now?", "I had 13 pens and kept them all.", "Ask how many pens there were"),
-    ("How old is my cat?", "My cat was born 13 years ago.", "Ask when the cat was born"),
-    ("How far did I walk today?", "I walked 13 km today.", "Ask how far the walk was"),
+    ("Which line does the point lie on?", "The point lies on the axis.", "Ask where the point lies"),
+    ("What did I draw first?", "I drew the axis first.", "Ask what was drawn first"),
+    ("What does the label name?", "The label names the axis.", "Ask what the label names"),
+    ("Where is the marker placed?", "The marker sits on the axis.", "Ask where the marker sits"),
 ]
+
+
+def paid_word_policy(tiny_model: Path, out: Path) -> Path:
+    """``policy_copy`` of the tiny model with the paid token added and sampled at a rate GRPO can work with.
+
+    Why: the random tiny model spreads its probability over 501 tokens, so it wrote the old paid word "13" in 2 %
+    of final turns, most GRPO groups were all wrong, and the test passed about half its runs. Here input-embedding
+    column ``FEATURE`` is ``FEATURE_VALUE`` for every token, which dominates the residual stream at every position:
+    after the final RMSNorm that coordinate is about sqrt(hidden size) and the rest are small, so the policy is
+    close to a unigram model whose logits are ``sqrt(128) * E[t, FEATURE]`` (embeddings are tied). The paid token
+    and the end token get ``FEATURE_VALUE`` plus their boost; everything the trainer updates can move them. The loop,
+    the judge and the trainer see an ordinary Qwen2 checkpoint and its tokenizer.
+    """
+    import torch
+    from transformers import AddedToken, AutoModelForCausalLM, AutoTokenizer
+
+    policy_copy(tiny_model, out)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    tokenizer.add_tokens([AddedToken(PAID_TOKEN, normalized=False)])
+    tokenizer.save_pretrained(out)
+    model = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    with torch.no_grad():
+        embed = model.get_input_embeddings().weight
+        embed[:, FEATURE] = FEATURE_VALUE
+        embed[tokenizer.convert_tokens_to_ids(PAID_TOKEN), FEATURE] += PAID_BOOST
+        embed[tokenizer.eos_token_id, FEATURE] += END_BOOST
+    model.save_pretrained(out)
+    return out
 
 
 def task_rows() -> list[dict]:
@@ -91,7 +128,7 @@ def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_
         "askrl.data.source=null",
         f"data.train_files={train}",
         f"data.val_files={train}",
-        f"actor_rollout_ref.model.path={policy_copy(tiny_model, tmp_path / 'policy')}",
+        f"actor_rollout_ref.model.path={paid_word_policy(tiny_model, tmp_path / 'policy')}",
         "askrl.rollout.max_turns=2",
         f"askrl.reward.table={table}",
         "+askrl.reward.allow_audit_violations=true",  # equal costs at every turn count break the audit on purpose
