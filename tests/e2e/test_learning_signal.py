@@ -3,24 +3,25 @@
 Unit tests check each piece (estimator, mask, reward); this test checks that together they teach. It runs
 ``python -m askrl.train recipe=askmind_grpo`` on the CPU profile -- VERL's trainer, askrl's clarify loop (two
 turns: a turn, the simulated user's reply, a final turn), the lexical judge and ``askrl_turn_grpo`` -- on a task
-built so that a random policy can learn it in a dozen steps: every item's expected answer is the word "13", and the
-final turn is graded correct when it contains it (``+1``, else ``-1``). Nothing is faked inside the run; the policy
-is the tiny model whose turns end after ~12 tokens (``askrl.bench.trainer_modes.policy_copy``).
+built so that a random policy can learn it in a dozen steps: every item's expected answer is the word "axis", and
+the final turn is graded correct when it contains it as a whole word (``+1``, else ``-1``). Nothing is faked inside
+the run. The policy is the tiny model with one token added, " axis " (``paid_word_policy``: its spaces make every
+sampled copy a whole word), sampled before the turn ends in about a fifth of final turns.
 
-Known flaky (issue 19): sampled from its whole vocabulary, the tiny policy wrote "13" in 3 of 128 offline episodes
-(2 %), so most GRPO groups are all wrong and whether a run takes off is luck. Runs of this test as it is: passed
-in the CI of stops 23 and 24 and once locally (0.00 -> 0.59), failed three times locally (one of them 0.00 -> 0.11).
-Sampling the top 20 tokens (19 % offline) did not help: at lr 5e-3 every turn ran to its cap from step 6, at
-lr 2e-3 the rate went 0.00 -> 0.00 (issue 19's note).
+Why that policy: the plain tiny model wrote the old paid word "13" in 2 % of final turns, most GRPO groups were
+all wrong, and the test failed about half its runs (stop 26's CI among them: 0.01 -> 0.01). Raising a plain
+"axis" token did not work either: glued to its random neighbours it is rarely a whole word, and raising the space
+beside it made whitespace-only turns, which the empty-turn guard punishes, so the run first learned to write fewer
+spaces and the rate fell to 0 (issue 19's note).
 
-Measured at lr 5e-3 on 2 shared cores: 0.09 -> 0.75 and 0.00 -> 0.69 over 14 steps, ~85-115 s, with paper_v1 before
-issue 18 made stalling cost; with SIGNAL_TABLE, 0.00 -> 0.59 in 139 s (at lr 2e-3 one
-of two runs stayed flat, hence 5e-3). Each of these breakages, made on purpose in a copy of the code, failed it
-(issue 19 note): the advantage's sign flipped (correct rate fell to 0, episodes stopped reaching the final turn);
-the response mask moved from each policy turn onto the segment after it (the run stops: ``TurnRewardOutput``
-refuses a turn that ends on a mask-0 token); the user's reply tokens trained on (``rollout/user_sim_tokens``, the
-response tokens outside the loss mask, dropped to 0; in the rerun for issue 19 the correct rate still rose,
-0.00 -> 0.47, so only that assertion catches it).
+Measured at lr 5e-3 on 2 cores, 14 steps, 93-100 s each: final-correct rate 0.19, 0.22, 0.25 ... 0.41, 0.62, 0.56
+and 0.09, 0.34, 0.22 ... 0.44, 0.47, 0.78 (first three steps 0.22 -> last three 0.53 and 0.56; the test wants
++0.15). Each of these breakages, made on purpose, failed it (issue 19 note):
+- the advantage's sign flipped (``askrl/rollout/advantages.py``): the rate fell, 0.25 -> 0.00 by step 6;
+- the response mask moved from each policy turn onto the user's reply after it (``ClarifyAgentLoop._user``):
+  episodes stop after one turn (mean turns 1.0);
+- the user's reply tokens trained on (mask 1 on the reply): ``rollout/user_sim_tokens``, the response tokens
+  outside the loss mask, is 0, and the rate stayed flat (0.17 -> 0.21).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ ANSWER = "axis"
 PAID_TOKEN = f" {ANSWER} "
 FEATURE, FEATURE_VALUE = 0, 10.0
 #: Logit raise of each token over the rest, in units of 1/sqrt(hidden size) (see ``paid_word_policy``): the paid
-#: token comes before the turn's end in about a quarter of turns, and "<|im_end|>" (id 2) doubles the stop rate of
+#: token comes before the turn's end in about a fifth of turns, and "<|im_end|>" (id 2) doubles the stop rate of
 #: the policy copy's 40 end-of-sequence ids so that few turns reach their 24-token cap.
 PAID_BOOST, END_BOOST = 0.29, 0.326
 QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
@@ -59,9 +60,7 @@ QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
 def paid_word_policy(tiny_model: Path, out: Path) -> Path:
     """``policy_copy`` of the tiny model with the paid token added and sampled at a rate GRPO can work with.
 
-    Why: the random tiny model spreads its probability over 501 tokens, so it wrote the old paid word "13" in 2 %
-    of final turns, most GRPO groups were all wrong, and the test passed about half its runs. Here input-embedding
-    column ``FEATURE`` is ``FEATURE_VALUE`` for every token, which dominates the residual stream at every position:
+    How: input-embedding column ``FEATURE`` is ``FEATURE_VALUE`` for every token, which dominates the residual stream at every position:
     after the final RMSNorm that coordinate is about sqrt(hidden size) and the rest are small, so the policy is
     close to a unigram model whose logits are ``sqrt(128) * E[t, FEATURE]`` (embeddings are tied). The paid token
     and the end token get ``FEATURE_VALUE`` plus their boost; everything the trainer updates can move them. The loop,
