@@ -17,7 +17,7 @@ train: setup
 	@echo "make train: plots and report.md of this run: $(PY) -m askrl.report checkpoints/askrl/askmind_grpo (or the run dir in the summary above, when ARGS moved it)"
 
 # Does it learn? SmolLM2 trained on a generated clarification task, evaluated before and after, next to a
-# shuffled-reward control (scripts/bench_learning.py; two training runs, ~30 min each on 2 cores).
+# shuffled-reward control (scripts/bench_learning.py; two training runs, 30-38 min each on 2 cores).
 learn: setup
 	$(PY) scripts/bench_learning.py $(ARGS)
 

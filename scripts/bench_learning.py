@@ -47,7 +47,7 @@ Why these choices (2 cores; each run's wall time is printed):
 
 This is a small model on a small task, not the paper's result. Run it under the heavy lock (it starts Ray twice):
 
-    flock /tmp/askrl-heavy.lock timeout 7500 .venv/bin/python scripts/bench_learning.py      # make learn (~30 min a run)
+    flock /tmp/askrl-heavy.lock timeout 7500 .venv/bin/python scripts/bench_learning.py      # make learn (30-38 min a run)
     ... --arm learning / --arm control       # one run each (two lock holds); --table-only re-reads both
 
 How it fails: ``EvalError`` naming the run and its log when a training run fails or passes its timeout (every
