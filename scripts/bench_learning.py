@@ -22,8 +22,9 @@ Why these choices (2 cores; each run's wall time is printed):
   2e-5, both arms drifted the same way within 8 steps, the shuffled-reward control as fast as the learning arm: the
   replies rambled to the token cap (turns cut by the cap 0.19 -> 1.00 in 12 steps, 0.19 -> 0.91 in the control's
   10), so the update itself, not the reward, moved the policy (not measured further; a likely reason: with 32
-  episodes a step the gradient is mostly noise, and Adam's step on noise is as large as on a signal). At 1e-4 the first step wrecked the policy outright. The KL term is what a VERL user reaches for against drift;
-  it needs the reference model, which the CPU platform supports (``askrl.cpu.platform``, unpinned offload).
+  episodes a step the gradient is mostly noise, and Adam's step on noise is as large as on a signal). At 1e-4 the
+  first step wrecked the policy outright. The KL term is what a VERL user reaches for against drift; it needs the
+  reference model, which the CPU platform supports (``askrl.cpu.platform``, unpinned offload).
 - The task (``askrl.data.learning_task``): "What is x + 3?" with its clear twin "x = 5. What is x + 3?", both
   ending in the same hint (ask "What is x?" when x is not given, else answer in one short sentence). The hint says
   how to ask; the policy has to learn *when*. At step 0 the policy asks for x in about a fifth of the

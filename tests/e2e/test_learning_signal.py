@@ -45,9 +45,9 @@ ANSWER = "axis"
 #: whole-word match holds wherever it is sampled (a plain "axis" token glued to its random neighbours is no word).
 PAID_TOKEN = f" {ANSWER} "
 FEATURE, FEATURE_VALUE = 0, 10.0
-#: Logit raise of each token over the rest, in units of 1/sqrt(hidden size) (see ``paid_word_policy``): the paid
-#: token comes before the turn's end in about a fifth of turns, and "<|im_end|>" (id 2) doubles the stop rate of
-#: the policy copy's 40 end-of-sequence ids so that few turns reach their 24-token cap.
+#: Added to each token's ``FEATURE`` entry; its logit over the rest rises by sqrt(hidden size) times that
+#: (``paid_word_policy``): the paid token comes before the turn's end in about a fifth of turns, and "<|im_end|>"
+#: (id 2) doubles the stop rate of the policy copy's 40 end-of-sequence ids so that few turns reach their cap.
 PAID_BOOST, END_BOOST = 0.29, 0.326
 QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
     ("Which line does the point lie on?", "The point lies on the axis.", "Ask where the point lies"),
@@ -60,11 +60,11 @@ QUESTIONS = [  # (degraded question, hidden fact, what to ask for)
 def paid_word_policy(tiny_model: Path, out: Path) -> Path:
     """``policy_copy`` of the tiny model with the paid token added and sampled at a rate GRPO can work with.
 
-    How: input-embedding column ``FEATURE`` is ``FEATURE_VALUE`` for every token, which dominates the residual stream at every position:
-    after the final RMSNorm that coordinate is about sqrt(hidden size) and the rest are small, so the policy is
-    close to a unigram model whose logits are ``sqrt(128) * E[t, FEATURE]`` (embeddings are tied). The paid token
-    and the end token get ``FEATURE_VALUE`` plus their boost; everything the trainer updates can move them. The loop,
-    the judge and the trainer see an ordinary Qwen2 checkpoint and its tokenizer.
+    How: input-embedding column ``FEATURE`` is ``FEATURE_VALUE`` for every token, which dominates the residual
+    stream at every position: after the final RMSNorm that coordinate is about sqrt(hidden size) and the rest are
+    small, so the policy is close to a unigram model whose logits are ``sqrt(128) * E[t, FEATURE]`` (embeddings are
+    tied). The paid token and the end token get ``FEATURE_VALUE`` plus their boost; everything the trainer updates
+    can move them. The loop, the judge and the trainer see an ordinary Qwen2 checkpoint and its tokenizer.
     """
     import torch
     from transformers import AddedToken, AutoModelForCausalLM, AutoTokenizer
@@ -158,7 +158,7 @@ def test_reward_rises_under_turn_grpo_in_the_clarify_loop(tiny_model: Path, tmp_
     # episodes reached the user's reply and the final turn, and the reply stayed out of the loss mask
     assert sum(s["rollout/num_turns/mean"] for s in steps) / STEPS >= 1.5, [s["rollout/num_turns/mean"] for s in steps]
     assert all(s["rollout/user_sim_tokens/mean"] > 0 for s in steps), [s["rollout/user_sim_tokens/mean"] for s in steps]
-    # the reward rises: the last three steps against the first three (32 episodes a step; one run went 0.06 -> 0.33)
+    # the reward rises: the last three steps against the first three (32 episodes a step; measured runs rose 0.31-0.48)
     first, last = sum(correct[:3]) / 3, sum(correct[-3:]) / 3
     assert last >= first + 0.15, f"final-correct rate {first:.2f} -> {last:.2f}: {correct}"
     reward = [s["reward/episode/mean"] for s in steps]
