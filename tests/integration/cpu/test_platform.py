@@ -3,8 +3,8 @@
 Covers: VERL's device helpers answer "cpu"/gloo, a model sharded with the offload policy VERL gives a reference
 model runs forward (no pinned memory without an accelerator), VERL's own ``initialize_global_process_group_ray``
 brings up a real gloo process group (the ``cpu:gloo,cpu:gloo`` backend string is fixed), the ``hf_cpu`` replica
-and adapter resolve through VERL's registries, and auto-detection never picks ``cpu``. The in-process part checks the backend wrapper.
-Nothing is faked.
+and adapter resolve through VERL's registries, and auto-detection never picks ``cpu``. The in-process part checks
+the backend wrapper. Nothing is faked.
 """
 
 from __future__ import annotations
