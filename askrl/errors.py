@@ -5,6 +5,10 @@ Callers catch ``AskrlError`` at the command-line edge and print its message (nev
 
 from __future__ import annotations
 
+DEGRADED_EXIT = 3
+"""The exit code of a command that finished but lost more than ``--max-failed-frac`` of its work (the evaluator,
+``python -m eval_hooks.run``, and the data builder, ``python -m askrl.data build``): 0 is a clean run, 2 bad input."""
+
 
 class AskrlError(Exception):
     """Base of every error askrl raises on purpose."""

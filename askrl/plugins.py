@@ -6,7 +6,7 @@ lists this module there (see :mod:`askrl.cpu.env`); ``askrl.trainer.task_runner`
 TaskRunner before anything resolves a name.
 
 What it registers, at import (idempotent):
-- askrl's advantage estimators (``askrl.rollout.advantages``), always;
+- askrl's advantage estimators (``reward.advantages``), always;
 - with ``VERL_PLATFORM=cpu``: platform ``cpu`` (:mod:`askrl.cpu.platform`), rollout replica ``hf_cpu``
   (``RolloutReplicaRegistry.register``) and its trainer-side adapter (``_ROLLOUT_REGISTRY[("hf_cpu", "async")]``,
   VERL's private dict, written only after checking the VERL version and that the dict exists);
@@ -28,7 +28,7 @@ from askrl import _verl
 from askrl.cpu import ROLLOUT_NAME
 from askrl.cpu.env import cpu_selected
 from askrl.errors import ConfigError
-from askrl.rollout.advantages import register_advantage_estimators
+from reward.advantages import register_advantage_estimators
 
 logger = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from askrl.errors import AskrlError, ConfigError
+from askrl.errors import DEGRADED_EXIT, AskrlError, ConfigError
 from eval_hooks.candidate import CandidateSettings
 from eval_hooks.engine import EvalSpec, evaluate_sync
 from eval_hooks.judges import JudgeSettings
-from eval_hooks.run_config import DEGRADED_EXIT, failed_line
+from eval_hooks.run_config import failed_line
 from eval_hooks.suites import SUITES
 from eval_hooks.summary import load_summary
 

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 CONFIG_KEY = "config"
 """The key of the settings block in ``summary.json``: every other top-level key is a suite."""
 FAILED_KEYS = ("judge_failed", "candidate_failed")
-DEGRADED_EXIT = 3
-"""The evaluator's (and the data builder's) exit code when more than ``--max-failed-frac`` of the work failed."""
 _REPO = Path(__file__).resolve().parent.parent
 
 

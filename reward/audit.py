@@ -55,7 +55,7 @@ from askrl.judge.types import (
     UserReply,
     UserReplyV3,
 )
-from askrl.rollout.advantages import TRAJ_GRPO, TURN_GRPO, compute_traj_grpo_advantage, compute_turn_grpo_advantage
+from reward.advantages import TRAJ_GRPO, TURN_GRPO, compute_traj_grpo_advantage, compute_turn_grpo_advantage
 from reward.config import RewardConfig
 from reward.episode import EpisodeSpec, EpisodeState
 from reward.turn_credit import Credit

@@ -35,7 +35,7 @@ from typing import Any
 from askrl.errors import ConfigError
 from reward.config import RewardConfig
 
-#: The estimators that leave masked trajectories out of the group statistics (``askrl.rollout.advantages``).
+#: The estimators that leave masked trajectories out of the group statistics (``reward.advantages``).
 MASK_AWARE_ESTIMATORS = ("askrl_traj_grpo", "askrl_turn_grpo", "askrl_shuffled_control")
 #: ``trainer.v1.sampler.custom_sampler`` of askrl's mask-aware DAPO group filter.
 MASK_AWARE_SAMPLER = ("pkg://askrl.rollout.group_filter", "mask_aware_replay_buffer")

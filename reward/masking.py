@@ -2,7 +2,7 @@
 
 Who uses it: the reward producers (``reward.verl_fn`` offline, ``reward.episode`` online) set the flag; the rollout
 (``askrl/rollout/output.py``: the ``AgentLoopOutput.as_dict`` override) and the advantage estimators
-(``askrl/rollout/advantages.py``) consume it. Pure Python; imports nothing from VERL.
+(``reward/advantages.py``) consume it. Pure Python; imports nothing from VERL.
 
 Contract (``on_judge_failure: mask``, the default):
 1. **Flag.** Every trajectory's ``reward_extra_info`` (VERL: ``extra_fields["reward_extra_info"]``, scalars only)
@@ -29,7 +29,7 @@ Contract (``on_judge_failure: mask``, the default):
 3. **Out of the group baseline.** An all-zero ``response_mask`` row is the signal: askrl's advantage estimator
    leaves such rows out of the group mean/std and gives them zero advantage (``is_masked_row``). VERL's stock
    ``grpo`` would still count the placeholder 0.0 in the group mean — use ``askrl_traj_grpo``/``askrl_turn_grpo``
-   (``askrl/rollout/advantages.py``) with ``mask``.
+   (``reward/advantages.py``) with ``mask``.
 4. **Counted.** ``reward/judge_failed_frac`` (``reward.metrics``) each step.
 ``on_judge_failure: penalize`` sets ``judge_failed`` too (the failure is still counted) but the trajectory keeps a
 real penalty reward and is **not** masked: ``masked_response_mask`` leaves it alone because ``masked`` is 0.

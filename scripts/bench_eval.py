@@ -1,6 +1,6 @@
 """Evaluator throughput against its concurrency bound: the askmind suite, scripted candidate and judge servers.
 
-Starts two scripted OpenAI-compatible servers (``askrl/judge/scripted_server.py``, separate processes on
+Starts two scripted OpenAI-compatible servers (``askrl/testing/scripted_server.py``, separate processes on
 127.0.0.1): one plays the candidate (asks once, then answers), one the judge (the arbiter and the simulated user,
 answered by the lexical rules). Both sleep a fixed latency, or a lognormal one around ``--latency-ms`` with shape
 ``--latency-sigma``. Runs ``eval_hooks.engine.evaluate`` on ``--items`` AskMind items at ``--concurrency`` per
@@ -49,7 +49,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "askbench"
 
 
 def start_server(latency_ms: float, sigma: float, seed: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "askrl.judge.scripted_server", "--port", "0", "--latency-ms", str(latency_ms),
+    cmd = [sys.executable, "-m", "askrl.testing.scripted_server", "--port", "0", "--latency-ms", str(latency_ms),
            "--latency-sigma", str(sigma), "--seed", str(seed)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None

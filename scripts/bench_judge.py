@@ -1,11 +1,11 @@
-"""Judge client throughput benchmark: a thin wrapper over ``askrl.judge.bench.main`` (see its docstring).
+"""Judge client throughput benchmark: a thin wrapper over ``askrl.bench.judge.main`` (see its docstring).
 
 .venv/bin/python scripts/bench_judge.py --calls 2000 --latency-ms 200 --concurrency 64
 """
 
 from __future__ import annotations
 
-from askrl.judge.bench import main
+from askrl.bench.judge import main
 
 if __name__ == "__main__":
     main()

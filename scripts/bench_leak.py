@@ -124,7 +124,7 @@ async def _run(kind: str, prompt_version: str | None) -> dict[str, float | int |
         return await measure(judge)
     from askrl.judge.client import JudgeClient
     from askrl.judge.llm import LLMJudge
-    from askrl.judge.scripted_server import ScriptedServer, ServerOptions
+    from askrl.testing.scripted_server import ScriptedServer, ServerOptions
 
     server = ScriptedServer(ServerOptions()).start()
     try:

@@ -73,8 +73,8 @@ from askrl.bench.trainer_modes import read_steps, run_bounded
 from askrl.data.learning_task import learning_records, training_rows, write_eval_data
 from askrl.errors import EvalError
 from askrl.models.prepare import prepare
-from askrl.rollout.advantages import SHUFFLED_CONTROL, TURN_GRPO
 from askrl.train.preflight import prompt_lengths
+from reward.advantages import SHUFFLED_CONTROL, TURN_GRPO
 
 ARMS = {"learning": TURN_GRPO, "control": SHUFFLED_CONTROL}
 #: (label, calibration kind, per-dialogue value) of the table's rows

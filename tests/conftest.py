@@ -54,13 +54,13 @@ def smollm2_model() -> Path:
     return prepare("smollm2")
 
 
-# --- judge test doubles (askrl/judge/scripted_server.py) --------------------------------------------------------
+# --- judge test doubles (askrl/testing/scripted_server.py) --------------------------------------------------------
 import typing  # noqa: E402  (appended section: this shared file is only ever appended to)
 
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from askrl.judge.scripted_server import ScriptedServer
+    from askrl.testing.scripted_server import ScriptedServer
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def judge_server_factory() -> Iterator[Callable[..., ScriptedServer]]:
     ``.base_url`` (``http://127.0.0.1:PORT/v1``), ``.script([...])``, ``.requests()``, ``.configure(...)``.
     Every server started is stopped at teardown (hung requests released first).
     """
-    from askrl.judge.scripted_server import ScriptedServer, ServerOptions
+    from askrl.testing.scripted_server import ScriptedServer, ServerOptions
 
     servers: list[ScriptedServer] = []
 
@@ -115,7 +115,7 @@ def vllm_judges(smollm2_model: Path, tmp_path_factory: pytest.TempPathFactory) -
 
     from askrl.bench.trainer_modes import kill_session
     from askrl.serve.vllm_env import vllm_python
-    from eval_hooks.checkpoint_eval import free_port
+    from eval_hooks.checkpoint.evaluate import free_port
 
     if vllm_python() is None:
         pytest.skip("no vLLM here: run `make vllm` (CPU) or set ASKRL_VLLM_PYTHON")

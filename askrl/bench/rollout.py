@@ -5,8 +5,8 @@ askrl's ``ClarifyAgentLoop``, built per trajectory from the shipped ``agent_loop
 ``hydra.utils.instantiate`` exactly as ``AgentLoopWorker._run_agent_loop`` does and run concurrently (one task per
 trajectory, as the worker runs them), the tiny model's tokenizer and chat template, the reward's episode state,
 ``LLMJudge`` + ``JudgeClient`` over HTTP. The two model servers are stand-ins: ``LatencyPolicy``
-(``askrl/bench/policy_server.py``: scripted turns timed by a per-token latency model) and the scripted judge
-(``python -m askrl.judge.scripted_server`` as a subprocess, lognormal latency), so the figures measure scheduling,
+(``askrl/testing/policy_server.py``: scripted turns timed by a per-token latency model) and the scripted judge
+(``python -m askrl.testing.scripted_server`` as a subprocess, lognormal latency), so the figures measure scheduling,
 not models. Episodes: the first ``prompts`` AskMind records of the shared AskBench data, ``group`` episodes each.
 
 What it reports (the last stdout line is JSON): the wall time; the bound (``askrl.bench.bound``: the longest
@@ -51,18 +51,18 @@ from transformers import AutoTokenizer
 
 from askrl import _verl
 from askrl.bench.bound import EpisodeTrace, idle_share, rollout_bound
-from askrl.bench.policy_server import MARKER, LatencyPolicy
+from askrl.bench.judge import start_server
 from askrl.bench.vllm_metrics import prefix_cache_tokens
 from askrl.data.loading import load_records
 from askrl.data.verl_rows import records_to_rows
-from askrl.judge.bench import start_server
 from askrl.judge.config import JudgeConfig
 from askrl.judge.prefix_share import shared_prefix
-from askrl.judge.scripted_server import ServerHandle
 from askrl.models import prepare
 from askrl.rollout import AGENT_NAME, agent_loop_config_path
 from askrl.rollout.config import settings_from_trainer_config
 from askrl.rollout.shared_judge import close_shared_judges, shared_judge
+from askrl.testing.policy_server import MARKER, LatencyPolicy
+from askrl.testing.scripted_server import ServerHandle
 
 logger = logging.getLogger(__name__)
 

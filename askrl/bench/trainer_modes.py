@@ -33,8 +33,8 @@ from typing import Any
 
 import psutil
 
+from askrl.bench.judge import start_server
 from askrl.errors import EvalError
-from askrl.judge.bench import start_server
 from askrl.models import prepare
 
 

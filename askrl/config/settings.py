@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from askrl.errors import ConfigError
-from eval_hooks.config import EvalSettings
+from eval_hooks.checkpoint.config import EvalSettings
 
 
 class _Block(BaseModel):
@@ -77,7 +77,7 @@ class AskrlSettings(_Block):
     tracking: TrackingSettings = TrackingSettings()
     cpu: CpuSizes = CpuSizes()
     eval: EvalSettings = EvalSettings()
-    """Checkpoint evaluation (``eval_hooks.config``): suites, every k-th save, backend, judge, alerts."""
+    """Checkpoint evaluation (``eval_hooks.checkpoint.config``): suites, every k-th save, backend, judge, alerts."""
     rollout: dict[str, Any] = {}
     judge: dict[str, Any] = {}
     reward: dict[str, Any] = {}

@@ -6,7 +6,7 @@
 
 What it does: picks the checkpoint (``--step``, else ``latest_checkpointed_iteration.txt``, else the highest
 ``global_step_N`` with an actor), merges it with VERL's model merger (LoRA adapters folded into the base weights,
-:mod:`eval_hooks.merge`), then verifies (:mod:`askrl.export.verify`): the folder loads with its tokenizer and chat
+:mod:`eval_hooks.checkpoint.merge`), then verifies (:mod:`askrl.export.verify`): the folder loads with its tokenizer and chat
 template, its greedy answers to a fixed prompt set equal the actor checkpoint's token for token, and where vLLM is
 installed (``.venv-vllm`` on CPU) vLLM serves it and gives the same greedy tokens (otherwise one line says the
 check was skipped). Finally it writes ``README.md``, a model card (:mod:`askrl.export.model_card`), gives every
@@ -33,9 +33,9 @@ from typing import Any
 
 from askrl.errors import ConfigError
 from askrl.train.console import notice
-from eval_hooks.history import EvalHistory, EvalRecord
-from eval_hooks.merge import actor_dir, merge_checkpoint
-from eval_hooks.provenance import PROVENANCE_FILE
+from eval_hooks.checkpoint.history import EvalHistory, EvalRecord
+from eval_hooks.checkpoint.merge import actor_dir, merge_checkpoint
+from eval_hooks.checkpoint.provenance import PROVENANCE_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def choose_step(run: Path, step: int | None) -> int:
 
 def evaluation_config(run: Path, step: int) -> dict[str, Any] | None:
     """The ``config`` block of the step's evaluation (``eval/global_step_N/summary.json``): which data it read."""
-    from eval_hooks.history import step_dir
+    from eval_hooks.checkpoint.history import step_dir
     from eval_hooks.summary import load_summary
 
     try:

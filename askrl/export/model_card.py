@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval_hooks.history import EvalRecord
+from eval_hooks.checkpoint.history import EvalRecord
 from eval_hooks.metrics import metric_order
 
 DEMO_SOURCE = "askrl_demo"  # the ``source_task`` prefix of askrl's generated demo records (askrl/data/demo.py)

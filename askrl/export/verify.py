@@ -143,7 +143,7 @@ def vllm_check(export_dir: Path, greedy: dict[str, Any], *, port: int | None = N
     from transformers import AutoTokenizer
 
     from askrl.serve.vllm_env import vllm_python, vllm_server
-    from eval_hooks.checkpoint_eval import free_port
+    from eval_hooks.checkpoint.evaluate import free_port
 
     if vllm_python() is None:
         logger.warning("vLLM is not installed here: the vLLM serve check of %s is skipped", export_dir)

@@ -1,13 +1,12 @@
-"""askrl's VERL rollouts: the agent loops (online episodes, offline turn samples), their per-turn reward output,
-the advantages.
+"""askrl's VERL rollouts: the agent loops (online episodes, offline turn samples) and their per-turn reward output.
 
 Modules: ``clarify_loop`` (``ClarifyAgentLoop``, the online episode state machine), ``offline_turn_loop``
 (``OfflineTurnAgentLoop``: one graded turn of a pre-built dialogue), ``loop_base`` (what both loops share: policy
 turns token-in/token-out, the output with rewards, overlong penalty and masking), ``output`` (``TurnRewardOutput``:
 per-turn ``rm_scores``), ``user_sim`` (the judge-backed simulated user), ``shared_judge`` (one judge per process),
-``fidelity`` (leak check and ``rollout/...`` metrics), ``advantages`` (``askrl_traj_grpo``, ``askrl_turn_grpo``),
-``config`` (the ``askrl.rollout`` block), ``row_inputs`` (a dataset row -> episode spec). Importing this package does
-not import VERL.
+``fidelity`` (leak check and ``rollout/...`` metrics), ``config`` (the ``askrl.rollout`` block), ``row_inputs`` (a
+dataset row -> episode spec). The advantage estimators over these rewards live in ``reward.advantages``. Importing
+this package does not import VERL.
 
     cfg.actor_rollout_ref.rollout.agent.agent_loop_config_path = agent_loop_config_path()
     # rows with agent_name == AGENT_NAME run ClarifyAgentLoop; OFFLINE_AGENT_NAME rows run OfflineTurnAgentLoop

@@ -24,12 +24,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
 import pandas as pd
 from omegaconf import OmegaConf
 
 from askrl.env_vars import ASKRL_DATA_DIR
 from askrl.errors import AskrlError
+from askrl.judge.probe import check_judge_endpoints, check_judge_schemas
 
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt")
 
@@ -134,57 +134,6 @@ def check_prompt_lengths(key: str, files: str | Iterable[str] | None, *, model_p
     return problems
 
 
-JUDGE_FIX = "start it (python -m askrl.serve judge ...) or fix askrl.judge.client.endpoints"
-
-
-def check_judge_endpoints(endpoints: Iterable[tuple[str, str, str | None]], timeout_s: float = 10.0, *,
-                          label: str = "judge endpoint", fix: str = JUDGE_FIX) -> list[str]:
-    """Each ``(base_url, model, api_key_env)`` must answer ``/models`` and list ``model``; ``label`` and ``fix``
-    word the problem lines for other callers (``askrl.data build``'s ``--llm-url``)."""
-    problems = []
-    for base_url, model, key_env in endpoints:
-        headers = {}
-        if key_env:
-            if not os.environ.get(key_env):
-                problems.append(f"{label} {base_url}: environment variable {key_env} (its API key) is not set")
-                continue
-            headers["Authorization"] = f"Bearer {os.environ[key_env]}"
-        url = f"{base_url.rstrip('/')}/models"
-        try:
-            resp = httpx.get(url, headers=headers, timeout=timeout_s)
-        except httpx.HTTPError as err:
-            problems.append(f"{label} {base_url}: no answer from {url} ({type(err).__name__}); {fix}")
-            continue
-        if resp.status_code != 200:
-            problems.append(f"{label} {base_url}: GET {url} returned HTTP {resp.status_code}")
-            continue
-        served = [m.get("id") for m in resp.json().get("data", [])]
-        if model not in served:
-            problems.append(f"{label} {base_url}: serves {served}, not {model!r}; fix the endpoint's model name")
-    return problems
-
-
-def check_judge_schemas(endpoints: Iterable[tuple[str, str, str | None, str]], version: str) -> list[str]:
-    """Each vLLM endpoint ``(base_url, model, api_key_env, response_format)`` in ``json_schema`` mode accepts every
-    schema the judge of prompt set ``version`` sends. Only servers whose ``/models`` says ``owned_by: vllm`` are asked:
-    their grammar compiler is what refuses a schema, and a request to any other server could cost tokens or, for a
-    scripted test server, use up its script."""
-    from askrl.judge.structured import check_schemas, training_schemas
-
-    problems = []
-    for base_url, model, key_env, fmt in endpoints:
-        if fmt != "json_schema":
-            continue
-        try:
-            cards = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0).json().get("data", [])
-        except (httpx.HTTPError, ValueError):
-            continue  # check_judge_endpoints reports an endpoint that does not answer
-        if any(card.get("owned_by") == "vllm" for card in cards):
-            key = os.environ.get(key_env, "EMPTY") if key_env else "EMPTY"
-            problems += check_schemas(base_url, model, training_schemas(version), api_key=key)
-    return problems
-
-
 def check_gpus(needed: int, nnodes: int, device: str, available: int | None = None) -> list[str]:
     """On one node, the trainer's ``n_gpus_per_node`` must not exceed the GPUs this machine has."""
     if device == "cpu" or nnodes != 1:
@@ -229,7 +178,7 @@ def check_overlong(reward_block: dict, response_length: int) -> list[str]:
 
 def check_eval(cfg, settings) -> list[str]:  # noqa: ANN001  (DictConfig, AskrlSettings, as run_preflight)
     """``askrl.eval`` problems that would otherwise surface as a failed evaluation at the first checkpoint."""
-    from eval_hooks.config import judge_cli_args
+    from eval_hooks.checkpoint.config import judge_cli_args
     from eval_hooks.suites import data_files, get_suite
 
     ev = settings.eval

@@ -10,7 +10,7 @@ steps it also decodes a few conversations into a wandb table (when wandb is acti
 It is installed under VERL's trainer name ``sync`` in the TaskRunner process only (``askrl.trainer.task_runner``), so every
 ``trainer_mode == "sync"`` branch of VERL still applies (a new mode name would silently switch to async semantics).
 Metric problems never stop training: they are logged and skipped. Checkpoint evaluation (merge, serve, evaluate,
-log; :mod:`eval_hooks.trainer_hooks`) is mixed in.
+log; :mod:`eval_hooks.checkpoint.trainer_hooks`) is mixed in.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from askrl import _verl
 from askrl.judge.client import JudgeUnavailableError
 from askrl.rollout.judge_cost import judge_unavailable
 from askrl.trainer.tracking import append_step_metrics, conversation_rows, step_metrics
-from eval_hooks.trainer_hooks import CheckpointEvalHooks
+from eval_hooks.checkpoint.trainer_hooks import CheckpointEvalHooks
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from askrl.bench.judge import start_server
 from askrl.bench.trainer_modes import policy_copy, read_steps, train_command
-from askrl.judge.bench import start_server
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 600

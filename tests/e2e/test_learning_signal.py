@@ -17,7 +17,7 @@ spaces and the rate fell to 0 (issue 19's note).
 Measured at lr 5e-3 on 2 cores, 14 steps, 93-100 s each: final-correct rate 0.19, 0.22, 0.25 ... 0.41, 0.62, 0.56
 and 0.09, 0.34, 0.22 ... 0.44, 0.47, 0.78 (first three steps 0.22 -> last three 0.53 and 0.56; the test wants
 +0.15). Each of these breakages, made on purpose, failed it (issue 19 note):
-- the advantage's sign flipped (``askrl/rollout/advantages.py``): the rate fell, 0.25 -> 0.00 by step 6;
+- the advantage's sign flipped (``reward/advantages.py``): the rate fell, 0.25 -> 0.00 by step 6;
 - the response mask moved from each policy turn onto the user's reply after it (``ClarifyAgentLoop._user``):
   episodes stop after one turn (mean turns 1.0);
 - the user's reply tokens trained on (mask 1 on the reply): ``rollout/user_sim_tokens``, the response tokens

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from askrl.errors import ConfigError
+from askrl.judge.probe import check_judge_endpoints
 from askrl.serve import ServerSpec, is_healthy, parse_gpus, plan_servers, vllm_command, wait_healthy
-from askrl.train.preflight import check_judge_endpoints
 
 
 def test_preflight_accepts_a_serving_endpoint(judge_server) -> None:

@@ -19,8 +19,8 @@ import pytest
 from pydantic import BaseModel
 
 from askrl.bench.vllm_metrics import REQUESTS, vllm_counter
+from askrl.judge.probe import check_judge_schemas
 from askrl.judge.structured import SentSchema, check_schemas, send_schema, sent_schemas, training_schemas
-from askrl.train.preflight import check_judge_schemas
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 REPO = Path(__file__).resolve().parents[2]

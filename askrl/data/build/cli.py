@@ -25,8 +25,7 @@ from typing import Any
 
 from askrl.data.build.gates import GateLimits
 from askrl.data.build.inputs import parse_mapping
-from askrl.errors import AskrlError
-from eval_hooks.run_config import DEGRADED_EXIT
+from askrl.errors import DEGRADED_EXIT, AskrlError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

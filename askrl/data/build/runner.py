@@ -111,7 +111,7 @@ class BuildSpec:
 
     def check_endpoints(self) -> None:
         """Every generator (and policy) endpoint answers ``/v1/models`` with its model, before the first item."""
-        from askrl.train.preflight import check_judge_endpoints
+        from askrl.judge.probe import check_judge_endpoints
 
         wanted = [(url, self.llm_model, self.api_key_env) for url in self.llm_urls]
         if self.pass_rate_samples:

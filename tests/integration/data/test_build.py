@@ -1,7 +1,7 @@
 """``python -m askrl.data build`` end to end against the scripted OpenAI-compatible server as the LLM.
 
-What is faked: only the LLM, by ``askrl/judge/scripted_server.py`` on 127.0.0.1 (its generator role answers the
-build's steps by text rules, ``askrl/judge/scripted_generator.py``; queued replies play a bad generator). The
+What is faked: only the LLM, by ``askrl/testing/scripted_server.py`` on 127.0.0.1 (its generator role answers the
+build's steps by text rules, ``askrl/testing/scripted_generator.py``; queued replies play a bad generator). The
 judge client, HTTP stack, retries, gates, files and ``askrl.data`` validation and preparation are real.
 Covers: good generations kept and valid; every gate rejecting the generation made for it, with its reason;
 field mapping; bad input stopping before any LLM call; failures retried by a re-run; offline trajectories that
@@ -25,7 +25,7 @@ from askrl.data.build.runner import BuildSpec, run_build
 from askrl.data.loading import load_records
 from askrl.data.prepare import prepare_parquet
 from askrl.judge.config import BreakerConfig, RetryConfig
-from askrl.judge.scripted_server import ScriptedServer
+from askrl.testing.scripted_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "examples" / "qa_demo.jsonl"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from askrl.judge.scripted_server import ScriptedServer
+from askrl.testing.scripted_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "examples" / "qa_demo.jsonl"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from askrl.data.__main__ import main as data_main
-from askrl.judge.scripted_server import ScriptedServer
+from askrl.testing.scripted_server import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = REPO / "examples" / "qa_demo.jsonl"

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from askrl.judge.bench import start_server
+from askrl.bench.judge import start_server
 from askrl.judge.client import UNAVAILABLE, JudgeClient
 from askrl.judge.config import BreakerConfig, RetryConfig
-from askrl.judge.scripted_server import ServerHandle
 from askrl.judge.types import FailureKind, FinalVerdict
+from askrl.testing.scripted_server import ServerHandle
 
 GRADE = [{"role": "user", "content": "Grade this answer."}]
 RETRY = RetryConfig(max_attempts=2, initial_delay_s=0.01, max_delay_s=0.05, jitter_ratio=0.0)

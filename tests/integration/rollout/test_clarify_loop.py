@@ -12,9 +12,9 @@ from collections import defaultdict
 
 import pytest
 
-from askrl.rollout.advantages import turn_spans
 from askrl.rollout.config import FORCE_FINAL_TEXT
 from askrl.rollout.shared_judge import shared_judge
+from reward.advantages import turn_spans
 
 pytestmark = pytest.mark.usefixtures("judges_closed")
 

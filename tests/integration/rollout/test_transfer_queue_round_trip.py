@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from askrl import _verl
 from askrl.rollout import AGENT_NAME
-from askrl.rollout.advantages import TURN_GRPO, register_advantage_estimators, turn_spans
+from reward.advantages import TURN_GRPO, register_advantage_estimators, turn_spans
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("judges_closed")]
 

@@ -2,7 +2,7 @@
 
 Who uses it: developers checking that the client is I/O-bound: with latency L ms and C requests in flight the
 bound is ``C * 1000 / L`` calls per second, and the client should reach most of it while spending little CPU per
-call. It starts ``python -m askrl.judge.scripted_server`` as a subprocess (so server CPU is not charged to the
+call. It starts ``python -m askrl.testing.scripted_server`` as a subprocess (so server CPU is not charged to the
 client), pushes N ``grade_turn`` calls through ``LLMJudge`` + ``JudgeClient`` (prompt rendering, HTTP, JSON
 extraction and validation included), then a few calls one at a time (the original's sequential pattern).
 
@@ -83,8 +83,8 @@ async def _timed(judge: LLMJudge, mode: str, indices: range, sequential: bool) -
 
 
 def start_server(*options: str, port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    """``python -m askrl.judge.scripted_server`` with ``options`` (its CLI flags) as a subprocess, once healthy."""
-    cmd = [sys.executable, "-m", "askrl.judge.scripted_server", "--port", str(port), *options]
+    """``python -m askrl.testing.scripted_server`` with ``options`` (its CLI flags) as a subprocess, once healthy."""
+    cmd = [sys.executable, "-m", "askrl.testing.scripted_server", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()

@@ -1,7 +1,7 @@
 """Data-build throughput against a scripted LLM server with fixed latency (``scripts/bench_build.py``).
 
 Who uses it: developers checking that a build is bound by LLM latency, not by askrl. It starts
-``python -m askrl.judge.scripted_server`` as a subprocess (its generator role answers every build step), writes N
+``python -m askrl.testing.scripted_server`` as a subprocess (its generator role answers every build step), writes N
 distinct QA items, runs ``run_build`` and counts the server's requests. The bound: an item is a chain of ``depth``
 sequential LLM rounds (AskMind: generation, then the verifier and solver together; AskOverconfidence: generation,
 then the verifier; with trajectories every further call is one more round), so with ``concurrency`` items in flight
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import httpx
 
+from askrl.bench.judge import start_server
 from askrl.data.build.runner import BuildSpec, run_build
 from askrl.errors import EvalError
-from askrl.judge.bench import start_server
 
 _NAMES = ("Maya", "Leo", "Nina", "Omar", "Ana", "Sam", "Tom", "Ivy", "Raj", "Zoe", "Kai")
 _THINGS = ("notebooks", "apples", "tickets", "pencils", "bottles", "plants", "lamps", "chairs", "boxes")

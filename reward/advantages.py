@@ -73,7 +73,7 @@ other than the reward.
 How it fails: shape mismatches raise ``ValueError`` (a bug in the caller, never silently broadcast); a step whose
 every trajectory is masked raises ``RolloutError`` rather than let VERL's token-mean loss divide 0 by 0 tokens.
 
-    from askrl.rollout.advantages import register_advantage_estimators
+    from reward.advantages import register_advantage_estimators
     register_advantage_estimators()  # then algorithm.adv_estimator=askrl_turn_grpo
 """
 

@@ -5,13 +5,13 @@ judge prompts, failure policy and code. VERL 0.9.1 calls ``trainer.checkpoint_ca
 each save; this callback writes ``<global_step_N>/askrl_provenance.json`` with the
 step, the run's names, the policy path, askrl's and VERL's versions, the git commit of the askrl checkout, and (for
 task recipes) the reward provenance: table, table hash, judge backend, prompt version and the combined fingerprint.
-:class:`eval_hooks.checkpoint_callback.CheckpointEvalCallback` extends it with checkpoint evaluation and is the
+:class:`eval_hooks.checkpoint.callback.CheckpointEvalCallback` extends it with checkpoint evaluation and is the
 class ``askrl/config/askrl.yaml`` names.
 
 How it fails: a provenance file must never cost a checkpoint, so any error is logged and training goes on
 (VERL propagates exceptions from ``on_save`` and would abort the run).
 
-    trainer.checkpoint_callback_class: eval_hooks.provenance.ProvenanceCallback   # provenance only
+    trainer.checkpoint_callback_class: eval_hooks.checkpoint.provenance.ProvenanceCallback   # provenance only
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ Contract:
   it is logged (``evaluation of step N skipped ...``) and recorded as ``skipped``, so the newest checkpoint, and
   therefore the last one, is always evaluated.
 - A job that raises is recorded as ``failed`` with its reason and logged; nothing propagates to training. One
-  that raises :class:`eval_hooks.history.DegradedEvaluation` (too many failed samples) is recorded as
+  that raises :class:`eval_hooks.checkpoint.history.DegradedEvaluation` (too many failed samples) is recorded as
   ``degraded``, with the valid samples' metrics and the counts.
-- Every outcome is appended to the run's history (:mod:`eval_hooks.history`) and kept for :meth:`EvalWorker.drain`,
+- Every outcome is appended to the run's history (:mod:`eval_hooks.checkpoint.history`) and kept for :meth:`EvalWorker.drain`,
   which the trainer calls from its own thread to log finished evaluations.
 - :meth:`EvalWorker.wait` blocks until the queue is empty or a deadline passes; :meth:`EvalWorker.stop` sets the
   job's stop event (the job kills its child processes) and ends the thread.
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval_hooks.history import DegradedEvaluation, EvalHistory, EvalRecord
+from eval_hooks.checkpoint.history import DegradedEvaluation, EvalHistory, EvalRecord
 
 logger = logging.getLogger(__name__)
 

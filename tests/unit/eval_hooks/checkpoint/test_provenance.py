@@ -10,7 +10,7 @@ from pathlib import Path
 
 from askrl import _verl
 from askrl.train.compose import compose_config
-from eval_hooks.provenance import PROVENANCE_FILE, ProvenanceCallback
+from eval_hooks.checkpoint.provenance import PROVENANCE_FILE, ProvenanceCallback
 
 
 def test_verl_builds_the_callback_and_it_records_the_reward_fingerprint(tmp_path: Path) -> None:

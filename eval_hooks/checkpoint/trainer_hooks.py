@@ -4,7 +4,7 @@ Why a mixin: VERL calls the checkpoint callback only from ``_save_checkpoint``; 
 needs four more moments that only the trainer has: right after a weight sync (the ``rollout`` backend), once after
 start-up (resume), before a step's metrics are logged (finished evaluations reach wandb from the trainer's thread),
 and the end of ``fit`` (VERL returns from its last step without ``on_train_end``). Each hook calls
-:class:`eval_hooks.checkpoint_callback.CheckpointEvalCallback` and never lets an evaluation error stop training.
+:class:`eval_hooks.checkpoint.callback.CheckpointEvalCallback` and never lets an evaluation error stop training.
 
 The ``_save_checkpoint`` fallback (VERL notes, §3): when the trainer's ``checkpoint_callback`` is not askrl's (the
 config names another class, or a VERL without ``trainer.checkpoint_callback_class``), askrl's callback is built here
@@ -19,7 +19,7 @@ import logging
 import os
 from typing import Any
 
-from eval_hooks.checkpoint_callback import CheckpointEvalCallback
+from eval_hooks.checkpoint.callback import CheckpointEvalCallback
 
 logger = logging.getLogger(__name__)
 

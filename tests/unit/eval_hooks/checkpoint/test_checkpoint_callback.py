@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from askrl import _verl
 from askrl.train.compose import compose_config
-from eval_hooks.checkpoint_callback import CheckpointEvalCallback, eval_metrics
-from eval_hooks.history import EvalHistory, EvalRecord
+from eval_hooks.checkpoint.callback import CheckpointEvalCallback, eval_metrics
+from eval_hooks.checkpoint.history import EvalHistory, EvalRecord
 
 
 class RecordingLogger:

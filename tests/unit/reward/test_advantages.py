@@ -17,7 +17,7 @@ import torch
 from omegaconf import OmegaConf
 
 from askrl import _verl
-from askrl.rollout.advantages import (
+from reward.advantages import (
     SHUFFLED_CONTROL,
     TRAJ_GRPO,
     TURN_GRPO,

@@ -2,13 +2,13 @@
 
 Why: users want every checkpoint run on AskBench and the QA suites without stopping training or merging shards by
 hand. VERL 0.9.1 calls ``trainer.checkpoint_callback_class`` on the driver after each save
-(``askrl/config/askrl.yaml`` names this class); the trainer hooks (:mod:`eval_hooks.trainer_hooks`, mixed into
+(``askrl/config/askrl.yaml`` names this class); the trainer hooks (:mod:`eval_hooks.checkpoint.trainer_hooks`, mixed into
 askrl's trainers) call the rest: after the weight sync, once at start-up (resume), before each step's metrics are
 logged, and when training ends.
 
-What it does, per backend (``askrl.eval``, :mod:`eval_hooks.config`):
-- ``serve``: an evaluation save is queued on the background worker (:mod:`eval_hooks.eval_worker`), which merges,
-  serves and evaluates it (:func:`eval_hooks.checkpoint_eval.serve_and_evaluate`); training does not wait.
+What it does, per backend (``askrl.eval``, :mod:`eval_hooks.checkpoint.config`):
+- ``serve``: an evaluation save is queued on the background worker (:mod:`eval_hooks.checkpoint.worker`), which merges,
+  serves and evaluates it (:func:`eval_hooks.checkpoint.evaluate.serve_and_evaluate`); training does not wait.
 - ``rollout``: after the weight sync of an evaluation step, the evaluator runs against the live rollout servers
   (vLLM's OpenAI endpoint, or :class:`askrl.cpu.openai_endpoint.ReplicaChatEndpoint` over ``hf_cpu``); training waits,
   and each suite's time is logged as ``eval/<suite>/wall_s``.
@@ -23,7 +23,7 @@ What it does, per backend (``askrl.eval``, :mod:`eval_hooks.config`):
 How it fails: nothing here may cost a checkpoint or the run; every error is logged and recorded as a failed
 evaluation, and training goes on (VERL propagates exceptions from ``on_save``).
 
-    trainer.checkpoint_callback_class: eval_hooks.checkpoint_callback.CheckpointEvalCallback
+    trainer.checkpoint_callback_class: eval_hooks.checkpoint.callback.CheckpointEvalCallback
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from eval_hooks.config import EvalSettings
-from eval_hooks.history import DegradedEvaluation, EvalHistory, EvalRecord
-from eval_hooks.provenance import ProvenanceCallback
+from eval_hooks.checkpoint.config import EvalSettings
+from eval_hooks.checkpoint.history import DegradedEvaluation, EvalHistory, EvalRecord
+from eval_hooks.checkpoint.provenance import ProvenanceCallback
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class CheckpointEvalCallback(ProvenanceCallback):
                                           total_steps=int(total) if total is not None else None)
 
     def _plan(self) -> Any:
-        from eval_hooks.checkpoint_eval import EvalPlan
+        from eval_hooks.checkpoint.evaluate import EvalPlan
 
         return EvalPlan.from_settings(self.settings, training_judge=self._training_judge, run_dir=self.run_dir)
 
@@ -190,8 +190,8 @@ class CheckpointEvalCallback(ProvenanceCallback):
         if self.backend == "rollout":
             self._rollout_due.append(step)
             return
-        from eval_hooks.checkpoint_eval import serve_and_evaluate
-        from eval_hooks.eval_worker import EvalJob, EvalWorker
+        from eval_hooks.checkpoint.evaluate import serve_and_evaluate
+        from eval_hooks.checkpoint.worker import EvalJob, EvalWorker
 
         if self._worker is None:
             plan = self._plan()
@@ -211,7 +211,7 @@ class CheckpointEvalCallback(ProvenanceCallback):
             self._queue_for_log(self._worker.drain())
 
     def _evaluate_rollout(self, trainer: Any, step: int) -> EvalRecord:
-        from eval_hooks.checkpoint_eval import run_evaluator
+        from eval_hooks.checkpoint.evaluate import run_evaluator
 
         started = time.monotonic()
         logger.info("evaluating step %d against the live rollout servers (training waits)", step)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from askrl.config.settings import AskrlSettings
 from askrl.errors import ConfigError
 from askrl.train.compose import compose_config
-from eval_hooks.config import EvalJudgeSettings, EvalSettings, judge_cli_args, suite_groups
+from eval_hooks.checkpoint.config import EvalJudgeSettings, EvalSettings, judge_cli_args, suite_groups
 
 
 def test_the_block_is_part_of_askrl_settings_and_refuses_typos() -> None:
@@ -78,7 +78,7 @@ def test_the_serve_backend_shards_vllm_over_every_gpu_set_aside(tmp_path) -> Non
     import argparse
 
     from askrl.serve.model import add_parser, vllm_model_command
-    from eval_hooks.checkpoint_eval import EvalPlan, serve_command
+    from eval_hooks.checkpoint.evaluate import EvalPlan, serve_command
 
     def plan(gpus: str | None) -> EvalPlan:
         settings = EvalSettings.model_validate({"suites": ["askmind"], "gpus": gpus})

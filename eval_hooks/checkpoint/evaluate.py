@@ -33,11 +33,12 @@ from typing import Any
 
 import httpx
 
-from eval_hooks.config import EvalSettings, SuiteSettings, judge_cli_args, suite_groups
-from eval_hooks.eval_worker import EvalJob
-from eval_hooks.history import DegradedEvaluation, numeric_suites, step_dir
-from eval_hooks.merge import merged_dir
-from eval_hooks.run_config import DEGRADED_EXIT, failed_line, merge_configs
+from askrl.errors import DEGRADED_EXIT
+from eval_hooks.checkpoint.config import EvalSettings, SuiteSettings, judge_cli_args, suite_groups
+from eval_hooks.checkpoint.history import DegradedEvaluation, numeric_suites, step_dir
+from eval_hooks.checkpoint.merge import merged_dir
+from eval_hooks.checkpoint.worker import EvalJob
+from eval_hooks.run_config import failed_line, merge_configs
 from eval_hooks.summary import load_summary, write_summary_json
 
 logger = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def wait_healthy(base: str, proc: subprocess.Popen, *, timeout_s: float, stop: t
 
 
 def merge_command(plan: EvalPlan, checkpoint_dir: Path, out: Path) -> list[str]:
-    return [plan.python, "-m", "eval_hooks.merge", "--checkpoint", str(checkpoint_dir), "--out", str(out)]
+    return [plan.python, "-m", "eval_hooks.checkpoint.merge", "--checkpoint", str(checkpoint_dir), "--out", str(out)]
 
 
 def serve_command(plan: EvalPlan, merged: Path, port: int) -> list[str]:
@@ -261,7 +262,7 @@ def prune_merged(run_dir: Path, *, keep: int) -> None:
     """Delete merged folders of steps before ``keep``: a 7B merge is ~15 GB, and one per evaluation adds up.
 
     The newest stays for ``python -m askrl.export`` / ``vllm serve``; an older step can be merged again from its
-    checkpoint (``python -m eval_hooks.merge``) while VERL keeps that checkpoint.
+    checkpoint (``python -m eval_hooks.checkpoint.merge``) while VERL keeps that checkpoint.
     """
     for folder in (run_dir / "merged").glob("global_step_*"):
         suffix = folder.name.removeprefix("global_step_")

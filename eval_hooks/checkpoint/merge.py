@@ -9,7 +9,7 @@ vLLM and transformers then load a plain model.
 The merge is written to a temporary sibling and renamed into place, so a folder with ``config.json`` is complete.
 Runs on CPU without a process group; needs host RAM for all shards plus the bf16 copy.
 
-    python -m eval_hooks.merge --checkpoint RUN/global_step_20 --out RUN/merged/global_step_20
+    python -m eval_hooks.checkpoint.merge --checkpoint RUN/global_step_20 --out RUN/merged/global_step_20
     merge_checkpoint(Path("RUN/global_step_20"), Path("/tmp/out"))
 """
 
@@ -94,7 +94,7 @@ def merge_checkpoint(checkpoint_dir: Path, out: Path, *, overwrite: bool = False
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m eval_hooks.merge", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m eval_hooks.checkpoint.merge", description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True, help="a global_step_N folder of a run")
     parser.add_argument("--out", type=Path, required=True, help="the HF folder to write")
     parser.add_argument("--overwrite", action="store_true", help="merge again even if OUT already holds a model")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         merge_checkpoint(args.checkpoint, args.out, overwrite=args.overwrite)
     except AskrlError as err:
-        sys.stderr.write(f"eval_hooks.merge: {err}\n")
+        sys.stderr.write(f"eval_hooks.checkpoint.merge: {err}\n")
         raise SystemExit(2) from None
 
 

@@ -1,6 +1,6 @@
 """What the scripted test server answers when no scripted reply is queued: the judge, the user, or a policy.
 
-Who uses it: ``askrl/judge/scripted_server.py`` only (a test double for OpenAI-compatible endpoints). The role is
+Who uses it: ``askrl/testing/scripted_server.py`` only (a test double for OpenAI-compatible endpoints). The role is
 read from the request: ``response_format``'s schema name when present (``TurnVerdict``, ``FinalVerdict``,
 ``UserReply``), else the tagged sections of askrl's own prompt templates (``<already_resolved>`` → turn grading,
 ``<expected_answer>`` → final grading, ``<misleading_claims>``/``<hidden_information>`` → simulated user); any
@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 from askrl.judge import text_cues as cues
 from askrl.judge.lexical import LexicalJudge
-from askrl.judge.scripted_generator import build_step, generator_reply
 from askrl.judge.types import JudgeRequest, Turn
+from askrl.testing.scripted_generator import build_step, generator_reply
 
 Role = Literal["judge_turn", "judge_final", "user", "policy", "eval_arbiter", "eval_rubric", "generator"]
 
@@ -151,7 +151,7 @@ async def role_reply(messages: list[dict[str, Any]], response_format: dict[str, 
         RuntimeError: the lexical judge could not grade a final answer (the server answers 500).
     """
     text = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") in ("user", "system"))
-    step = build_step(text)  # the data builder's steps (askrl/judge/scripted_generator.py)
+    step = build_step(text)  # the data builder's steps (askrl/testing/scripted_generator.py)
     if step is not None:
         return "generator", generator_reply(step, text)
     eval_role = _eval_role(text, response_format)

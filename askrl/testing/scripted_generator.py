@@ -1,6 +1,6 @@
 """The scripted server's generator role: deterministic replies to the data builder's steps (a test double).
 
-Who uses it: ``askrl/judge/scripted_roles.py`` when a request carries a ``<build_step>NAME</build_step>`` line
+Who uses it: ``askrl/testing/scripted_roles.py`` when a request carries a ``<build_step>NAME</build_step>`` line
 (every ``askrl/data/build/prompts`` template starts with one). It reads the tagged sections of the prompt and
 answers the step's JSON schema by simple text rules, so tests and the README demo can run a whole build on CPU:
 

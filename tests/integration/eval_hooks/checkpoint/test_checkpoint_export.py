@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from askrl.errors import ConfigError
-from eval_hooks.checkpoint_eval import EvalPlan, serve_and_evaluate
-from eval_hooks.config import EvalSettings
-from eval_hooks.eval_worker import EvalJob
+from eval_hooks.checkpoint.config import EvalSettings
+from eval_hooks.checkpoint.evaluate import EvalPlan, serve_and_evaluate
+from eval_hooks.checkpoint.worker import EvalJob
 
 _MAKE_SHARDS = r"""
 import json, os, sys
@@ -51,7 +51,7 @@ dist.destroy_process_group()
 
 def make_run(run: Path, model: Path, noise: float) -> Path:
     """A run dir holding one FSDP checkpoint (step 4) of ``model`` with ``noise`` x N(0, 1) added to every weight."""
-    from eval_hooks.checkpoint_eval import free_port
+    from eval_hooks.checkpoint.evaluate import free_port
 
     actor = run / "global_step_4" / "actor"
     subprocess.run([sys.executable, "-c", _MAKE_SHARDS, str(model), str(actor), str(free_port()), str(noise)],

@@ -18,7 +18,7 @@ each request arrived and was answered (``arrived_s``/``done_s``, unix seconds) a
 ``GET /admin/requests`` returns the request log; ``POST /admin/config`` changes the options; ``POST /admin/reset``
 clears the script, the log and the fault counters and restores the start-up options.
 
-    python -m askrl.judge.scripted_server --port 0 --latency-ms 200 --seed 1   # prints its URL, then serves
+    python -m askrl.testing.scripted_server --port 0 --latency-ms 200 --seed 1   # prints its URL, then serves
     with ScriptedServer(ServerOptions(error_rate=0.1)) as server:                # in a background thread
         server.script([{"json": {"decision": "correct"}}]); server.base_url      # http://127.0.0.1:PORT/v1
 """
@@ -44,7 +44,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from askrl.judge.scripted_roles import role_reply
+from askrl.testing.scripted_roles import role_reply
 
 _MALFORMED = (
     'Sure! Here is my verdict: {"answered_final": tru',

@@ -7,8 +7,8 @@ import logging
 import threading
 from pathlib import Path
 
-from eval_hooks.eval_worker import EvalJob, EvalWorker
-from eval_hooks.history import EvalHistory, EvalRecord, numeric_suites
+from eval_hooks.checkpoint.history import EvalHistory, EvalRecord, numeric_suites
+from eval_hooks.checkpoint.worker import EvalJob, EvalWorker
 
 
 def _job(step: int, tmp_path: Path) -> EvalJob:

@@ -1,4 +1,4 @@
-"""The scripted server's generator role (``askrl/judge/scripted_generator.py``): the text rules the build's
+"""The scripted server's generator role (``askrl/testing/scripted_generator.py``): the text rules the build's
 integration tests and the README demo rely on, checked on rendered build prompts (no server)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from askrl.data.build.templates import render
-from askrl.judge.scripted_generator import VAGUE, build_step, generator_reply
-from askrl.judge.scripted_roles import detect_role
+from askrl.testing.scripted_generator import VAGUE, build_step, generator_reply
+from askrl.testing.scripted_roles import detect_role
 
 Q = "Maya buys 4 notebooks that cost 3 dollars each. How much does she spend?"
 

@@ -32,7 +32,7 @@ def demo_data(root: Path) -> Path:
 
 
 def start_judge(port: int = 0, latency_ms: int = 200) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "askrl.judge.scripted_server", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "askrl.testing.scripted_server", "--port", str(port),
                              "--latency-ms", str(latency_ms)], cwd=REPO, text=True, stdout=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
     assert proc.stdout is not None
@@ -111,10 +111,10 @@ def test_a_judge_killed_mid_run_exits_3_with_counts_and_a_rerun_resumes(judge_se
 def test_checkpoint_evaluation_records_a_degraded_run_in_the_history(judge_server_factory, tmp_path: Path):
     """Training-time evaluation: the evaluator's exit 3 becomes ``status: degraded`` with the valid samples'
     metrics and the counts, not a failed evaluation and not an ok one."""
-    from eval_hooks.checkpoint_eval import EvalPlan, run_evaluator
-    from eval_hooks.config import SuiteSettings
-    from eval_hooks.eval_worker import EvalJob, EvalWorker
-    from eval_hooks.history import EvalHistory
+    from eval_hooks.checkpoint.config import SuiteSettings
+    from eval_hooks.checkpoint.evaluate import EvalPlan, run_evaluator
+    from eval_hooks.checkpoint.history import EvalHistory
+    from eval_hooks.checkpoint.worker import EvalJob, EvalWorker
 
     candidate = judge_server_factory()
     judge = judge_server_factory(error_rate=1.0)  # every judge call fails

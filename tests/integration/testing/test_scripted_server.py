@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from askrl.judge import bench
-from askrl.judge.scripted_server import ScriptedServer, ServerOptions
+from askrl.bench import judge as bench
+from askrl.testing.scripted_server import ScriptedServer, ServerOptions
 
 
 def chat(base_url: str, messages: list[dict[str, str]], model: str = "policy") -> dict:
@@ -76,7 +76,7 @@ def test_configure_latency(judge_server) -> None:
 
 def test_cli_serves_and_exits_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "askrl.judge.scripted_server", "--port", "0", "--latency-ms", "5", "--seed", "3"],
+        [sys.executable, "-m", "askrl.testing.scripted_server", "--port", "0", "--latency-ms", "5", "--seed", "3"],
         stdout=subprocess.PIPE,
         text=True,
     )
