@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The real AskBench files beside the checkout; only tests marked ``askbench_data`` read them.
 SHARED_DATA = (REPO_ROOT.parent / "shared" / "data" / "askbench").resolve()
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -28,11 +29,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The AskBench data beside the checkout (../shared/data/askbench); read-only, never copied into the repo."""
+def real_askbench() -> Path:
+    """The real AskBench data beside the checkout (../shared/data/askbench), for the ``askbench_data`` tests alone;
+    read-only, never copied into the repo. A clone from a public host has none: those tests skip there."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"AskBench data not found at {SHARED_DATA}")
+        pytest.skip(f"AskBench data not found at {SHARED_DATA} (only the -m askbench_data tests need it)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def askbench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root in the AskBench layout with every named set, written by the project itself
+    (``askrl.data.demo_tree``: 32 generated records a set), for every test that needs AskBench-format files."""
+    from askrl.data.demo_tree import demo_tree
+
+    return demo_tree(tmp_path_factory.mktemp("askbench"), count=32, seed=0)
 
 
 @pytest.fixture(scope="session")

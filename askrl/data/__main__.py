@@ -10,6 +10,9 @@ PATH may be a folder: every ``.jsonl``/``.parquet`` file under it is checked. Pa
 ``python -m askrl.data prepare --task askmind|overconfidence --input PATH|NAME|hf --out DIR [--val-frac F]
 [--mode online|offline]``: writes ``DIR/train.parquet`` (and ``val.parquet``) and prints a JSON summary.
 
+``python -m askrl.data demo --out DIR [--count N] [--seed S]``: writes generated records of every named AskBench
+set in the AskBench layout under DIR (``askrl.data.demo_tree``), a ``--data-dir`` for offline demos and tests.
+
 ``python -m askrl.data build --task askmind|overconfidence --input QA.jsonl|hf:NAME[:split] --out DIR
 --llm-url URL[,URL...] [--llm-model N] [--limit K] ...``: builds records from a QA set with an LLM, through quality
 gates (``askrl.data.build``; flags in ``askrl/data/build/cli.py``).
@@ -26,6 +29,7 @@ from typing import Any
 
 from askrl.data.build import cli as build_cli
 from askrl.data.build.store import is_side_file
+from askrl.data.demo_tree import demo_tree
 from askrl.data.loading import LoadedFile, load_records, record_files
 from askrl.data.prepare import TASK_DATASETS, prepare_parquet
 from askrl.data.records import KIND_MODELS
@@ -98,10 +102,21 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--val-frac", type=float, default=0.0)
     prep.add_argument("--mode", choices=["online", "offline"], default="online")
     prep.add_argument("--seed", type=int, default=0)
+    demo = sub.add_parser("demo", help="write generated records of every AskBench set, in the AskBench layout")
+    demo.add_argument("--out", type=Path, required=True)
+    demo.add_argument("--count", type=int, default=32, help="records per set")
+    demo.add_argument("--seed", type=int, default=0)
     build_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "build":
         return build_cli.run(args)
+    if args.command == "demo":
+        try:
+            root = demo_tree(args.out, args.count, seed=args.seed)
+        except AskrlError as err:
+            print(str(err), file=sys.stderr)
+            return 2
+        return validate(root, None)
     if args.command == "prepare":
         try:
             result = prepare_parquet(

@@ -42,7 +42,9 @@ def _id(kind: str, index: int, seed: int) -> str:
 
 def _askmind(index: int, rng: random.Random, seed: int) -> AskMindRecord:
     full, degraded, point, answer = _MIND_TEMPLATES[index % len(_MIND_TEMPLATES)]
-    a, b = rng.randint(2, 12), rng.randint(2, 9)
+    # the quantity the question still shows counts up within a template, so no two questions are the same
+    shown, hidden = 2 + index // len(_MIND_TEMPLATES), rng.randint(2, 12)
+    a, b = (shown, hidden) if "{a}" in degraded else (hidden, shown)
     hidden = full.format(a=a, b=b)
     return AskMindRecord(
         id=_id("askmind", index, seed),
@@ -56,7 +58,7 @@ def _askmind(index: int, rng: random.Random, seed: int) -> AskMindRecord:
 
 
 def _overconfidence(index: int, rng: random.Random, seed: int) -> OverconfidenceRecord:
-    a, b = rng.randint(11, 49), rng.randint(11, 49)
+    a, b = 11 + index, rng.randint(11, 49)  # a counts up: no two questions are the same
     wrong = a + b + rng.choice([-10, 10])
     return OverconfidenceRecord(
         id=_id("overconfidence", index, seed),

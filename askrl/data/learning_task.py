@@ -28,14 +28,14 @@ What it writes:
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from askrl.data.demo import premise_twin
+from askrl.data.demo_tree import askmind_with_twins, write_records
+from askrl.data.hub import DATASETS
 from askrl.data.records import AskMindRecord
 from askrl.data.verl_rows import record_to_row
 
@@ -101,10 +101,6 @@ def training_rows(records: Iterable[AskMindRecord]) -> list[dict[str, Any]]:
 
 def write_eval_data(records: list[AskMindRecord], root: Path) -> Path:
     """The items and their false-premise twins in the AskBench layout under ``root`` (for ``--data-dir``)."""
-    files = {"ask_bench/ask_mind/test.jsonl": records,
-             "ask_bench/ask_overconfidence/test.jsonl": [premise_twin(r) for r in records]}
-    for rel, items in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n" for r in items))
+    for name, items in askmind_with_twins(records).items():
+        write_records(root / DATASETS[name], items)
     return root

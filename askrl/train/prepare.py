@@ -99,8 +99,7 @@ def wire_task(cfg: DictConfig, settings: AskrlSettings) -> None:
         agent.default_agent_loop = AGENT_NAME if settings.mode == "online" else OFFLINE_AGENT
 
 
-#: The AskBench files demo records stand in for, and the suites that read only these files.
-_DEMO_EVAL_FILES = {"askmind": "ask_bench/ask_mind/test.jsonl", "overconfidence": "ask_bench/ask_overconfidence/test.jsonl"}
+#: The suites that read only the two main files, which demo records stand in for.
 _DEMO_EVAL_SUITES = {"askmind", "overconfidence", "calibration"}
 _DEMO_EVAL_SEED = 1  # training's demo records use seed 0: evaluation items are not training items
 _DEMO_EVAL_COUNT = 32
@@ -117,23 +116,16 @@ def wire_demo_eval_data(cfg: DictConfig, settings: AskrlSettings) -> bool:
         or os.environ.get(ASKRL_DATA_DIR)
     ):
         return False
-    from askrl.data.demo import demo_records, premise_twin
+    from askrl.data.demo import demo_records
+    from askrl.data.demo_tree import askmind_with_twins, write_records
+    from askrl.data.hub import DATASETS
 
     root = askrl_home() / "data" / f"eval-demo-seed{_DEMO_EVAL_SEED}-n{_DEMO_EVAL_COUNT}-twins"
-    askmind = demo_records("askmind", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED)
-    # the overconfidence file also holds the AskMind items' false-premise twins: calibration pairs the two files
-    # on ori_question, and the overconfidence suite's first items stay the demo's own
-    files = {"askmind": askmind, "overconfidence": [*demo_records("overconfidence", _DEMO_EVAL_COUNT,
-                                                                  seed=_DEMO_EVAL_SEED), *map(premise_twin, askmind)]}
-    for task, rel in _DEMO_EVAL_FILES.items():
-        path = root / rel
-        if path.is_file():
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records = files[task]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n" for r in records))
-        tmp.replace(path)
+    files = askmind_with_twins(demo_records("askmind", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED),
+                               demo_records("overconfidence", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED))
+    for name, records in files.items():
+        if not (root / DATASETS[name]).is_file():
+            write_records(root / DATASETS[name], records)
     with open_dict(cfg):
         cfg.askrl.eval.data_dir = str(root)
     notice(f"CPU profile: checkpoint evaluation reads generated demo records ({root}); set askrl.eval.data_dir "

@@ -123,7 +123,7 @@ def run_training(cmd: list[str], env: dict, log: Path, *, until: Callable[[], bo
     return proc.returncode, time.monotonic() - started
 
 
-def base_command(ckpt: Path, ray_dir: str, judge_url: str, shared_data: Path, backend: str) -> list[str]:
+def base_command(ckpt: Path, ray_dir: str, judge_url: str, askbench_dir: Path, backend: str) -> list[str]:
     return [
         sys.executable, "-m", "askrl.train", "recipe=askmind_grpo",
         "askrl.cpu_model=tiny", "askrl.data.source=demo",
@@ -132,7 +132,7 @@ def base_command(ckpt: Path, ray_dir: str, judge_url: str, shared_data: Path, ba
         f"askrl.eval.backend={backend}",
         "askrl.eval.before_train=false",  # this test counts the evaluations of saved checkpoints only
         "askrl.eval.judge.backend=llm", f"askrl.eval.judge.urls=[{judge_url}]", f"askrl.eval.judge.model={EVAL_MODEL}",
-        f"askrl.eval.data_dir={shared_data}", "askrl.eval.max_tokens=24", "askrl.eval.max_turns=2",
+        f"askrl.eval.data_dir={askbench_dir}", "askrl.eval.max_tokens=24", "askrl.eval.max_turns=2",
         "trainer.logger=[console,wandb]",
         f"trainer.default_local_dir={ckpt}",
         f"ray_kwargs.ray_init._temp_dir={ray_dir}",
@@ -154,12 +154,12 @@ def export(ckpt: Path, out: Path, log: Path) -> dict:
 
 
 def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
-    tmp_path: Path, judge_server_factory, shared_data: Path, train_env: dict
+    tmp_path: Path, judge_server_factory, askbench_dir: Path, train_env: dict
 ) -> None:
     judge = judge_server_factory()
     judge.script([{"json": VERDICT, "repeat": 100000}])
     ckpt, ray_dir = tmp_path / "ckpt", tempfile.mkdtemp(prefix="askrl-ce-", dir="/tmp")
-    cmd = base_command(ckpt, ray_dir, judge.base_url, shared_data, "rollout") + [
+    cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "rollout") + [
         "actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_alpha=16",
         "actor_rollout_ref.model.lora.merge=true",
         "+askrl.eval.judge.call_timeout_s=30",  # the dead judge's calls fail after 30 s, not the default 300 s
@@ -217,7 +217,7 @@ def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
 
 
 def test_serve_backend_killed_after_step2_resumes_each_evaluation_once_and_exports(
-    tmp_path: Path, judge_server_factory, shared_data: Path, train_env: dict
+    tmp_path: Path, judge_server_factory, askbench_dir: Path, train_env: dict
 ) -> None:
     judge = judge_server_factory()
     judge.script([{"json": VERDICT, "repeat": 100000}])
@@ -225,7 +225,7 @@ def test_serve_backend_killed_after_step2_resumes_each_evaluation_once_and_expor
     walls = []
     for attempt in ("first", "resumed"):
         ray_dir = tempfile.mkdtemp(prefix="askrl-ce-", dir="/tmp")
-        cmd = base_command(ckpt, ray_dir, judge.base_url, shared_data, "serve") + ["trainer.resume_mode=auto"]
+        cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "serve") + ["trainer.resume_mode=auto"]
         until = (lambda: (ckpt / "global_step_2" / "askrl_provenance.json").is_file()) if attempt == "first" else None
         try:
             code, wall_s = run_training(cmd, train_env, tmp_path / f"train_{attempt}.log", until=until)

@@ -38,12 +38,12 @@ ASKRL_LINE = re.compile(r"^(askrl: |askrl\.train|INFO \S+ \S+ askrl\.|step \d|ev
 
 
 @pytest.fixture(scope="module")
-def quiet_run(tmp_path_factory: pytest.TempPathFactory, run_bounded, shared_data: Path) -> tuple[str, Path]:
+def quiet_run(tmp_path_factory: pytest.TempPathFactory, run_bounded, askbench_dir: Path) -> tuple[str, Path]:
     workdir = tmp_path_factory.mktemp("console")
     ray_dir = tempfile.mkdtemp(prefix="askrl-e2e-", dir="/tmp")  # short: Ray socket paths must stay < 108 bytes
     run_dir = workdir / "run"
-    # Training data: generated demo records (the CPU profile); evaluation reads the shared AskBench copy.
-    env = {**os.environ, "WANDB_DIR": str(workdir), "HF_HUB_OFFLINE": "1", "ASKRL_DATA_DIR": str(shared_data),
+    # Training and evaluation read the project's own AskBench-format records (askbench_dir, askrl.data.demo_tree).
+    env = {**os.environ, "WANDB_DIR": str(workdir), "HF_HUB_OFFLINE": "1", "ASKRL_DATA_DIR": str(askbench_dir),
            "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("VERL_PLATFORM", None)
     cmd = [

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_smollm2_served_locally_is_evaluated_end_to_end(smollm2_model, shared_data, tmp_path, run_bounded):
+def test_smollm2_served_locally_is_evaluated_end_to_end(smollm2_model, askbench_dir, tmp_path, run_bounded):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     server = subprocess.Popen(
         [sys.executable, "-m", "askrl.serve", "model", "--path", str(smollm2_model), "--port", "0", "--backend", "hf"],
@@ -33,7 +33,7 @@ def test_smollm2_served_locally_is_evaluated_end_to_end(smollm2_model, shared_da
         assert url.startswith("http://127.0.0.1:")
         out = tmp_path / "eval"
         cmd = [sys.executable, "-m", "eval_hooks.run", "--suite", "askmind,calibration,math500,medqa",
-               "--model-url", url, "--judge", "lexical", "--data-dir", str(shared_data), "--limit", "2",
+               "--model-url", url, "--judge", "lexical", "--data-dir", str(askbench_dir), "--limit", "2",
                "--max-turns", "2", "--max-tokens", "48", "--temperature", "0", "--out", str(out), "--no-progress"]  # fmt: skip
         code, wall = run_bounded(cmd, env=env, timeout_s=600, log=tmp_path / "eval.log")
         assert code == 0, (tmp_path / "eval.log").read_text()[-3000:]

@@ -35,9 +35,9 @@ MAX_PROMPT_TOKENS = 64
 RESPONSE_TOKENS = 320
 
 
-def short_rows(shared_data: Path, tokenizer, count: int) -> list[dict]:
+def short_rows(askbench_dir: Path, tokenizer, count: int) -> list[dict]:
     """The first ``count`` AskMind rows whose chat-templated prompt fits ``MAX_PROMPT_TOKENS``."""
-    loaded = load_records(shared_data / "ask_bench" / "ask_mind" / "test.jsonl")
+    loaded = load_records(askbench_dir / "ask_bench" / "ask_mind" / "test.jsonl")
     rows = []
     for row in records_to_rows(loaded.records):
         ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True)["input_ids"]
@@ -58,9 +58,9 @@ def metric(lines: list[str], step: int, name: str) -> float | None:
     return None
 
 
-def test_two_steps_of_multiturn_clarification_training(shared_data: Path, tiny_model: Path, tmp_path: Path) -> None:
+def test_two_steps_of_multiturn_clarification_training(askbench_dir: Path, tiny_model: Path, tmp_path: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
-    rows = short_rows(shared_data, tokenizer, count=6)
+    rows = short_rows(askbench_dir, tokenizer, count=6)
     assert all(r["agent_name"] == AGENT_NAME for r in rows)
     train, val = tmp_path / "train.parquet", tmp_path / "val.parquet"
     pd.DataFrame(rows[:4]).to_parquet(train)

@@ -281,8 +281,8 @@ def test_trajectory_whose_forced_answer_is_still_wrong_is_rejected(server: Scrip
     assert len(server.requests()) == 10
 
 
-def test_build_from_shared_math500(server: ScriptedServer, tmp_path: Path, shared_data: Path) -> None:
-    report = build(server, tmp_path / "out", shared_data / "common" / "math500" / "test.jsonl", limit=8)
+def test_build_from_a_math500_file(server: ScriptedServer, tmp_path: Path, askbench_dir: Path) -> None:
+    report = build(server, tmp_path / "out", askbench_dir / "common" / "math500" / "test.jsonl", limit=8)
     assert report["run"]["processed"] == 8 and report["run"]["failed"] == {}
     kept = lines(tmp_path / "out" / "records.jsonl")
     # the scripted generator blurs numbers; the two questions of these eight without a plain number stay unchanged

@@ -1,6 +1,8 @@
-"""Every record file under ../shared/data/askbench loads with the counts askbench_spec.md §1.1 gives.
+"""The real AskBench files (``-m askbench_data``): every record file under ../shared/data/askbench loads with the
+kind and count askbench_spec.md §1.1 gives, and the main sets have the spec's checklist statistics.
 
-Reads the real shared data (never copied into the repo) through the loader and through the CLI on the folder.
+These are the only tests that read the real data (never copied into the repo); a clone without it skips them, and
+every other test reads the project's own AskBench-format records (``askbench_dir``, ``askrl.data.demo_tree``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from askrl.data.hub import DATASETS, resolve_dataset
 from askrl.data.loading import load_records, record_files
 from askrl.data.verl_rows import records_to_rows
 
@@ -38,22 +39,24 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("relative", sorted(EXPECTED))
-def test_file_loads_with_spec_count(shared_data: Path, relative: str) -> None:
-    kind, count = EXPECTED[relative]
-    loaded = load_records(shared_data / relative)
-    assert (loaded.kind, len(loaded.records)) == (kind, count)
-    assert len(set(loaded.ids)) == count
+pytestmark = pytest.mark.askbench_data
 
 
-def test_every_record_file_is_covered(shared_data: Path) -> None:
-    found = {str(p.relative_to(shared_data)) for p in record_files(shared_data)}
+def test_every_file_loads_with_spec_kind_count_and_unique_ids(real_askbench: Path) -> None:
+    for relative, (kind, count) in sorted(EXPECTED.items()):
+        loaded = load_records(real_askbench / relative)
+        assert (relative, loaded.kind, len(loaded.records)) == (relative, kind, count)
+        assert len(set(loaded.ids)) == count, relative
+
+
+def test_every_record_file_is_covered(real_askbench: Path) -> None:
+    found = {str(p.relative_to(real_askbench)) for p in record_files(real_askbench)}
     assert found == set(EXPECTED)
 
 
-def test_main_sets_have_spec_checklist_statistics(shared_data: Path) -> None:
-    mind = load_records(shared_data / "ask_bench/ask_mind/test.jsonl").records
-    over = load_records(shared_data / "ask_bench/ask_overconfidence/test.jsonl").records
+def test_main_sets_have_spec_checklist_statistics(real_askbench: Path) -> None:
+    mind = load_records(real_askbench / "ask_bench/ask_mind/test.jsonl").records
+    over = load_records(real_askbench / "ask_bench/ask_overconfidence/test.jsonl").records
     assert round(sum(len(r.required_points) for r in mind) / len(mind), 2) == 3.85
     assert round(sum(len(r.misleading_points) for r in over) / len(over), 2) == 2.25
     assert {r.source_task for r in mind} == {
@@ -61,29 +64,18 @@ def test_main_sets_have_spec_checklist_statistics(shared_data: Path) -> None:
     }
 
 
-def test_cli_validates_the_whole_folder(shared_data: Path) -> None:
+def test_cli_validates_the_whole_folder(real_askbench: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "askrl.data", "validate", str(shared_data)], capture_output=True, text=True
+        [sys.executable, "-m", "askrl.data", "validate", str(real_askbench)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
     reports = [json.loads(line) for line in proc.stdout.splitlines()]
-    by_path = {str(Path(r["path"]).relative_to(shared_data)): (r["kind"], r["records"]) for r in reports}
+    by_path = {str(Path(r["path"]).relative_to(real_askbench)): (r["kind"], r["records"]) for r in reports}
     assert by_path == EXPECTED
 
 
-def test_named_datasets_resolve_locally_without_the_hub(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import askrl.data.hub as hub
-
-    def no_hub(*args: object, **kwargs: object) -> Path:
-        raise AssertionError("the hub must not be used when a local data dir is given")
-
-    monkeypatch.setattr(hub, "download_from_hub", no_hub)
-    for name in DATASETS:
-        assert resolve_dataset(name, data_dir=shared_data).is_file()
-
-
-def test_rows_from_real_records_carry_hidden_fields(shared_data: Path) -> None:
-    over = load_records(shared_data / "ask_bench/ask_overconfidence/test.jsonl").records
+def test_rows_from_real_records_carry_hidden_fields(real_askbench: Path) -> None:
+    over = load_records(real_askbench / "ask_bench/ask_overconfidence/test.jsonl").records
     rows = records_to_rows(over[:3])
     assert rows[0]["prompt"] == [{"role": "user", "content": over[0].overconfidence_question}]
     assert rows[2]["extra_info"]["checklist"] == over[2].misleading_points

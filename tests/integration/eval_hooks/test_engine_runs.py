@@ -26,11 +26,11 @@ def _run_cli(args: list[str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(judge_server_factory, shared_data, tmp_path):
+def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(judge_server_factory, askbench_dir, tmp_path):
     server = judge_server_factory(latency_ms=150)
     out = tmp_path / "out"
     args = ["--suite", "askmind", "--model-url", server.base_url, "--model-name", "scripted", "--judge", "lexical",
-            "--data-dir", str(shared_data), "--limit", "24", "--concurrency", "3", "--out", str(out), "--no-progress"]  # fmt: skip
+            "--data-dir", str(askbench_dir), "--limit", "24", "--concurrency", "3", "--out", str(out), "--no-progress"]  # fmt: skip
     proc = _run_cli(args)
     results = out / "askmind" / "results.jsonl"
     deadline = time.monotonic() + 120
@@ -57,10 +57,10 @@ def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(judge_server_fact
     assert summary["askmind"]["n"] == 24
 
 
-async def test_calibration_table_on_an_over_asking_candidate(judge_server_factory, shared_data, tmp_path):
+async def test_calibration_table_on_an_over_asking_candidate(judge_server_factory, askbench_dir, tmp_path):
     server = judge_server_factory()  # its policy asks on every first turn, whatever the question
     spec = EvalSpec(suites=["calibration"], model_url=server.base_url, model_name="scripted", judge="lexical",
-                    data_dir=shared_data, limit=4, out=tmp_path, progress=False)  # fmt: skip
+                    data_dir=askbench_dir, limit=4, out=tmp_path, progress=False)  # fmt: skip
     summary = (await evaluate(spec))["calibration"]
     assert summary["n"] == 12
     for kind in ("clear", "underspecified", "false_premise"):
@@ -81,11 +81,11 @@ async def test_calibration_table_on_an_over_asking_candidate(judge_server_factor
     assert clear["required_points"] == [] and same_item["underspecified"]["required_points"]
 
 
-async def test_judge_failures_are_counted_not_scored(judge_server_factory, shared_data, tmp_path):
+async def test_judge_failures_are_counted_not_scored(judge_server_factory, askbench_dir, tmp_path):
     candidate = judge_server_factory()
     judge = judge_server_factory(error_rate=1.0)
     spec = EvalSpec(suites=["askmind", "math500"], model_url=candidate.base_url, model_name="scripted", judge="llm",
-                    judge_urls=[judge.base_url], judge_model="scripted", data_dir=shared_data, limit=3, out=tmp_path,
+                    judge_urls=[judge.base_url], judge_model="scripted", data_dir=askbench_dir, limit=3, out=tmp_path,
                     progress=False, judge_retry={"max_attempts": 2, "initial_delay_s": 0, "max_delay_s": 0},
                     judge_breaker={"failure_threshold": 1000})  # fmt: skip
     summary = await evaluate(spec)
@@ -96,12 +96,12 @@ async def test_judge_failures_are_counted_not_scored(judge_server_factory, share
     assert record["turn_logs"][0]["judge_failure"] == "http_error" and record["turn_logs"][0]["judge_parse_attempts"] == 2
 
 
-async def test_qa_suites_and_askbench_through_the_llm_judge(judge_server_factory, shared_data, tmp_path):
+async def test_qa_suites_and_askbench_through_the_llm_judge(judge_server_factory, askbench_dir, tmp_path):
     candidate = judge_server_factory()
     judge = judge_server_factory()
     spec = EvalSpec(suites=["overconfidence", "questbench", "in3", "medqa", "gpqa", "bbh", "healthbench"],
                     model_url=candidate.base_url, model_name="scripted", judge_urls=[judge.base_url],
-                    judge_model="scripted", data_dir=shared_data, limit=2, out=tmp_path, progress=False,
+                    judge_model="scripted", data_dir=askbench_dir, limit=2, out=tmp_path, progress=False,
                     candidate={"temperature": 0.3, "top_p": 0.9, "max_tokens": 77, "seed": 5})  # fmt: skip
     summary = await evaluate(spec)
     assert all(summary[s]["n"] == 2 and summary[s]["judge_failed"] == 0 for s in summary)

@@ -13,10 +13,10 @@ from eval_hooks.engine import EvalSpec, evaluate
 UNREACHABLE = "http://127.0.0.1:9/v1"  # nothing listens: any request would fail differently
 
 
-async def test_a_bad_record_is_reported_with_file_line_and_field(tmp_path, shared_data):
+async def test_a_bad_record_is_reported_with_file_line_and_field(tmp_path, askbench_dir):
     folder = tmp_path / "ask_bench" / "ask_mind"
     folder.mkdir(parents=True)
-    good = (shared_data / "ask_bench" / "ask_mind" / "test.jsonl").read_text().splitlines()[:2]
+    good = (askbench_dir / "ask_bench" / "ask_mind" / "test.jsonl").read_text().splitlines()[:2]
     (folder / "test.jsonl").write_text("\n".join([*good, json.dumps({"id": "x", "ori_question": 3})]) + "\n")
     spec = EvalSpec(suites=["askmind"], model_url=UNREACHABLE, judge="lexical", data_dir=tmp_path, out=tmp_path / "o")
     with pytest.raises(DataValidationError, match=r"test\.jsonl:3: field 'ori_question'"):

@@ -64,11 +64,12 @@ def test_gpqa_orders_are_deterministic_and_balanced():
     assert all(sorted(order) == [0, 1, 2, 3] for order in gpqa_orders(198, seed=3))
 
 
-def test_gpqa_items_map_the_gold_letter_to_the_correct_choice(shared_data):
-    loaded = load_records(resolve_dataset("gpqa", data_dir=shared_data), "gpqa")
+def test_gpqa_items_map_the_gold_letter_to_the_correct_choice(askbench_dir):
+    loaded = load_records(resolve_dataset("gpqa", data_dir=askbench_dir), "gpqa")  # as shipped: the answer first
+    assert {rec.correct_index for rec in loaded.records} == {0}
     items = build_items("gpqa", "gpqa", loaded.records, loaded.ids, seed=0)
     letters = Counter(it.expected for it in items)
-    assert sorted(letters.values()) == [49, 49, 50, 50]  # the stored file always has the answer at A
+    assert sorted(letters.values()) == [8, 8, 8, 8]  # 32 items: the shuffle spreads the gold letter evenly
     for it, rec in zip(items, loaded.records, strict=True):
         prompt = it.messages[0]["content"]
         assert f"{it.expected}) {rec.choice1}" in prompt  # choice1 (correct_index 0) sits at the gold letter

@@ -118,27 +118,27 @@ def _eval_config(overrides: list[str]):
     return resolved.cfg, resolved.settings
 
 
-def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+def test_checkpoint_evaluation_problems_are_found_before_ray(tmp_path: Path, askbench_dir: Path, monkeypatch) -> None:
     from askrl.train.preflight import check_eval
 
     monkeypatch.delenv("ASKRL_DATA_DIR", raising=False)
-    assert check_eval(*_eval_config([f"askrl.eval.data_dir={shared_data}"])) == []
+    assert check_eval(*_eval_config([f"askrl.eval.data_dir={askbench_dir}"])) == []
     assert check_eval(*_eval_config(["askrl.eval.suites=[]", "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]",
                                      "askrl.eval.judge.backend=llm"])) == []  # no suites: nothing is evaluated
     missing = check_eval(*_eval_config([f"askrl.eval.data_dir={tmp_path}"]))
     assert [line.split(": ")[1] for line in missing] == ["askmind", "calibration"]  # the CPU profile's suites
     assert all(line.startswith("askrl.eval.suites: ") and str(tmp_path) in line for line in missing)
-    dead = check_eval(*_eval_config([f"askrl.eval.data_dir={shared_data}", "askrl.eval.judge.backend=llm",
+    dead = check_eval(*_eval_config([f"askrl.eval.data_dir={askbench_dir}", "askrl.eval.judge.backend=llm",
                                      "askrl.eval.judge.urls=[http://127.0.0.1:9/v1]", "askrl.eval.judge.model=big"]))
     assert len(dead) == 1 and dead[0].startswith("judge endpoint http://127.0.0.1:9/v1: no answer")
     assert "askrl.eval.judge.urls" in dead[0]
-    gpus = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.gpus=[8,9]"]  # the CPU profile sets num_gpus: 1
+    gpus = [f"askrl.eval.data_dir={askbench_dir}", "askrl.eval.gpus=[8,9]"]  # the CPU profile sets num_gpus: 1
     assert "+ray_kwargs.ray_init.num_gpus=N" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=null"]))[0]
     assert "overlaps Ray's GPUs 0..8" in check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=9"]))[0]
     assert check_eval(*_eval_config([*gpus, "ray_kwargs.ray_init.num_gpus=8"])) == []
     joined = ["ray_kwargs.ray_init.address=10.0.0.1:6379", "ray_kwargs.ray_init.num_gpus=null"]
     assert check_eval(*_eval_config([*gpus, *joined])) == []  # the node's `ray start --num-gpus` sets them aside
-    separate = [f"askrl.eval.data_dir={shared_data}", "askrl.eval.backend=rollout",
+    separate = [f"askrl.eval.data_dir={askbench_dir}", "askrl.eval.backend=rollout",
                 "trainer.v1.trainer_mode=separate_async"]
     assert "use askrl.eval.backend=serve" in check_eval(*_eval_config(separate))[0]
 

@@ -127,13 +127,13 @@ def test_choosing_a_checkpoint_names_the_problem(run_dir: Path, tmp_path: Path) 
 
 
 def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path, judge_server,
-                                                                  shared_data: Path) -> None:
+                                                                  askbench_dir: Path) -> None:
     judge_server.script([{"json": {"is_final_answer": True, "is_correct": True, "all_required_points_resolved": True},
                           "repeat": 1000}])
     settings = EvalSettings.model_validate({
         "suites": [{"name": "askmind", "limit": 2}], "backend": "serve", "max_tokens": 16, "max_turns": 2,
         "judge": {"backend": "llm", "urls": [judge_server.base_url], "model": "scripted"},
-        "data_dir": str(shared_data)})
+        "data_dir": str(askbench_dir)})
     plan = EvalPlan.from_settings(settings, training_judge={"backend": "lexical"}, run_dir=run_dir)
     older = run_dir / "merged" / "global_step_2"
     older.mkdir(parents=True)  # an earlier evaluation's merge: pruned once step 4 is evaluated
