@@ -38,6 +38,7 @@ import httpx
 import psutil
 
 from askrl.bench.bound import EpisodeTrace, rollout_bound
+from askrl.testing.scripted_server import spawn
 from eval_hooks.candidate import Candidate
 from eval_hooks.conversation import parse_conversation
 from eval_hooks.dialogue import run_dialogue
@@ -49,20 +50,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "askbench"
 
 
 def start_server(latency_ms: float, sigma: float, seed: int) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "askrl.testing.scripted_server", "--port", "0", "--latency-ms", str(latency_ms),
-           "--latency-sigma", str(sigma), "--seed", str(seed)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"scripted server {url} did not start")
+    return spawn("--latency-ms", str(latency_ms), "--latency-sigma", str(sigma), "--seed", str(seed))
 
 
 def _section(text: str, tag: str) -> str | None:

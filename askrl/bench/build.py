@@ -25,9 +25,9 @@ from pathlib import Path
 
 import httpx
 
-from askrl.bench.judge import start_server
 from askrl.data.build.runner import BuildSpec, run_build
 from askrl.errors import EvalError
+from askrl.testing.scripted_server import spawn
 
 _NAMES = ("Maya", "Leo", "Nina", "Omar", "Ana", "Sam", "Tom", "Ivy", "Raj", "Zoe", "Kai")
 _THINGS = ("notebooks", "apples", "tickets", "pencils", "bottles", "plants", "lamps", "chairs", "boxes")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--task", choices=["askmind", "overconfidence"], default="askmind")
     parser.add_argument("--trajectories", action="store_true")
     args = parser.parse_args(argv)
-    proc, url = start_server("--latency-ms", str(args.latency_ms))
+    proc, url = spawn("--latency-ms", str(args.latency_ms))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             qa = Path(tmp) / "qa.jsonl"

@@ -17,12 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
-
-import httpx
 
 from askrl.errors import EvalError
 from askrl.judge.client import JudgeClient
@@ -30,6 +26,7 @@ from askrl.judge.config import EndpointConfig, JudgeClientConfig
 from askrl.judge.llm import LLMJudge
 from askrl.judge.stats import percentile
 from askrl.judge.types import JudgeRequest, JudgeResult, Turn, TurnVerdict
+from askrl.testing.scripted_server import spawn
 
 
 @dataclass(frozen=True)
@@ -82,26 +79,6 @@ async def _timed(judge: LLMJudge, mode: str, indices: range, sequential: bool) -
     )
 
 
-def start_server(*options: str, port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    """``python -m askrl.testing.scripted_server`` with ``options`` (its CLI flags) as a subprocess, once healthy."""
-    cmd = [sys.executable, "-m", "askrl.testing.scripted_server", "--port", str(port), *options]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if url and httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.terminate()
-    raise EvalError(f"scripted server did not start (command: {' '.join(cmd)})")
-
-
 async def run_benchmark(url: str, calls: int, concurrency: int, sequential_calls: int) -> list[RunStats]:
     """Warm up, then time ``calls`` concurrent calls and ``sequential_calls`` one at a time."""
     cfg = JudgeClientConfig(
@@ -126,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--sequential-calls", type=int, default=20, help="calls timed one at a time")
     args = parser.parse_args(argv)
-    proc, url = start_server("--latency-ms", str(args.latency_ms))
+    proc, url = spawn("--latency-ms", str(args.latency_ms))
     try:
         concurrent, sequential = asyncio.run(run_benchmark(url, args.calls, args.concurrency, args.sequential_calls))
     finally:

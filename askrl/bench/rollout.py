@@ -44,25 +44,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import hydra
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from askrl import _verl
 from askrl.bench.bound import EpisodeTrace, idle_share, rollout_bound
-from askrl.bench.judge import start_server
 from askrl.bench.vllm_metrics import prefix_cache_tokens
 from askrl.data.loading import load_records
 from askrl.data.verl_rows import records_to_rows
 from askrl.judge.config import JudgeConfig
 from askrl.judge.prefix_share import shared_prefix
 from askrl.models import prepare
-from askrl.rollout import AGENT_NAME, agent_loop_config_path
 from askrl.rollout.config import settings_from_trainer_config
 from askrl.rollout.shared_judge import close_shared_judges, shared_judge
+from askrl.testing.agent_loops import build_loop, register_agent_loops
 from askrl.testing.policy_server import MARKER, LatencyPolicy
-from askrl.testing.scripted_server import ServerHandle
+from askrl.testing.scripted_server import ServerHandle, spawn
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +78,7 @@ class JudgeServer:
     log: list[dict[str, Any]] | None = None
 
     def start(self, port: int = 0) -> None:
-        self.proc, self.url = start_server(*self.options, port=port)
+        self.proc, self.url = spawn(*self.options, port=port)
         self.log = self.log or []
 
     def kill(self) -> None:
@@ -124,27 +121,6 @@ def trainer_config(args: argparse.Namespace, base_url: str) -> DictConfig:
     )
 
 
-def _register_agent_loops() -> None:
-    """Load the shipped YAML into VERL's registry, as ``AgentLoopWorker.__init__`` does."""
-    registry = _verl.agent_loop_module._agent_loop_registry
-    for entry in OmegaConf.load(agent_loop_config_path()):
-        registry[entry.name] = entry
-
-
-def _build_loop(config: DictConfig, server: Any, tokenizer: Any) -> Any:
-    """The clarify loop, built from the registry entry as ``AgentLoopWorker._run_agent_loop`` builds one."""
-    return hydra.utils.instantiate(
-        config=_verl.agent_loop_module._agent_loop_registry[AGENT_NAME],
-        trainer_config=_verl.DictConfigWrap(config=config),
-        server_manager=server,
-        tokenizer=tokenizer,
-        processor=None,
-        hf_model_type="qwen2",
-        dataset_cls=_verl.RLHFDataset,
-        data_config=_verl.DictConfigWrap(config.data),
-    )
-
-
 def row_run_kwargs(row: dict[str, Any]) -> dict[str, Any]:
     """What VERL passes to ``run(**kwargs)`` for a row (RLHFDataset's fields)."""
     return {
@@ -172,7 +148,7 @@ async def _run(args: argparse.Namespace, server: JudgeServer | None, tokenizer: 
     timed episodes with a fresh policy server, the judge's log and counters reset. Without a scripted ``server``
     (``--judge-url``) the judge's prompts are recorded client-side and vLLM's prefix-cache counters read around
     the timed episodes."""
-    _register_agent_loops()
+    register_agent_loops()
     config = trainer_config(args, f"{server.url}/v1" if server is not None else "")
     judge = shared_judge(settings_from_trainer_config(config).judge)
     sent: list[list[dict[str, str]]] = []
@@ -186,7 +162,7 @@ async def _run(args: argparse.Namespace, server: JudgeServer | None, tokenizer: 
         )  # fmt: skip
 
     rows = [row_run_kwargs(row) for row in records_to_rows(records) for _ in range(args.group)]
-    await _build_loop(config, new_policy(), tokenizer).run(dict(SAMPLING), **rows[0])
+    await build_loop(config, new_policy(), tokenizer).run(dict(SAMPLING), **rows[0])
     urls = args.judge_url.split(",") if args.judge_url else []
     if server is not None:
         handle = ServerHandle(server.url)
@@ -200,7 +176,7 @@ async def _run(args: argparse.Namespace, server: JudgeServer | None, tokenizer: 
     progress = tqdm(total=len(rows), desc="episodes", unit="ep", leave=False)
 
     async def episode(row: dict[str, Any]) -> Any:
-        out = await _build_loop(config, policy, tokenizer).run(dict(SAMPLING), **row)
+        out = await build_loop(config, policy, tokenizer).run(dict(SAMPLING), **row)
         progress.update(1)
         return out
 

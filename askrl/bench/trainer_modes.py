@@ -33,9 +33,9 @@ from typing import Any
 
 import psutil
 
-from askrl.bench.judge import start_server
 from askrl.errors import EvalError
 from askrl.models import prepare
+from askrl.testing.scripted_server import spawn
 
 
 def policy_copy(tiny_model: Path, out: Path) -> Path:
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     args, extra = parser.parse_known_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="askrl-bench-modes-"))
     policy = policy_copy(prepare("tiny"), out / "policy") if not (out / "policy").exists() else out / "policy"
-    proc, url = start_server("--latency-ms", str(args.judge_latency_ms))
+    proc, url = spawn("--latency-ms", str(args.judge_latency_ms))
     results = []
     try:
         for mode in args.modes.split(","):

@@ -33,6 +33,8 @@ import json
 import math
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -44,6 +46,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from askrl.errors import EvalError
 from askrl.testing.scripted_roles import role_reply
 
 _MALFORMED = (
@@ -331,6 +334,28 @@ class ScriptedServer(ServerHandle):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def spawn(*options: str, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """``python -m askrl.testing.scripted_server`` with ``options`` (its CLI flags) as a subprocess, once healthy: a
+    server whose CPU is not charged to the caller (benchmarks), or one a test can kill and restart on ``port``.
+    Returns the process and the server's URL (without ``/v1``)."""
+    cmd = [sys.executable, "-m", "askrl.testing.scripted_server", "--port", str(port), *options]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if url and httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.terminate()
+    raise EvalError(f"scripted server did not start (command: {' '.join(cmd)})")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from askrl.bench.judge import start_server
 from askrl.bench.trainer_modes import policy_copy, read_steps, train_command
+from askrl.testing.scripted_server import spawn
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 600
@@ -85,7 +85,7 @@ class Outage:
         self.killed_at = time.monotonic()
         if self.for_s is None or self._stop.wait(self.for_s):
             return
-        self.proc, _ = start_server(port=int(self.url.rsplit(":", 1)[1]))
+        self.proc, _ = spawn(port=int(self.url.rsplit(":", 1)[1]))
         self.restarted_at = time.monotonic()
 
     def close(self) -> int:
@@ -99,7 +99,7 @@ class Outage:
 
 
 def _outage_run(tmp_path: Path, tiny_model: Path, run_bounded, *, for_s: float | None, extra: list[str]):
-    proc, url = start_server()
+    proc, url = spawn()
     outage = Outage(url, proc, after=2, for_s=for_s)
     run_dir = tmp_path / "ckpt"
     policy = policy_copy(tiny_model, tmp_path / "policy")

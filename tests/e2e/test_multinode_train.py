@@ -163,6 +163,10 @@ def multinode_run(ray_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFa
         # The cluster's resources are its nodes' (`ray start --num-cpus/--num-gpus`); a driver that joins passes none.
         "ray_kwargs.ray_init.num_cpus=null", "ray_kwargs.ray_init.num_gpus=null",
         "trainer.logger=[console]",
+        # Every update must change the weights, even one whose groups all got the same reward (zero advantage, zero
+        # gradient: the random tiny policy is often cut at the turn cap in every episode): weight decay at an lr
+        # where it moves fp32 weights does (at the recipe's lr 1e-6 it is below fp32 resolution).
+        "actor_rollout_ref.actor.optim.lr=1e-4", "actor_rollout_ref.actor.optim.weight_decay=0.1",
         f"trainer.default_local_dir={run_dir}",
     ]  # fmt: skip
     code, wall_s = run_bounded(cmd, env=env, timeout_s=TRAIN_TIMEOUT_S, log=workdir / "train.log")

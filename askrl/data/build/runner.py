@@ -305,29 +305,13 @@ async def run_build(spec: BuildSpec) -> dict[str, Any]:
     items = load_qa(spec.input, spec.mapping, spec.limit)
     spec.check_endpoints()
     policy_cfg = None
+    client = {"max_concurrency": spec.llm_concurrency, "api_key_env": spec.api_key_env,
+              "request_timeout_s": spec.request_timeout_s, "call_timeout_s": spec.call_timeout_s, "retry": spec.retry,
+              "breaker": spec.breaker}  # fmt: skip  (the generator and the policy differ only in endpoints)
     if spec.pass_rate_samples:
-        policy_cfg = client_config(
-            spec.policy_urls or spec.llm_urls,
-            spec.policy_model or spec.llm_model,
-            max_concurrency=spec.llm_concurrency,
-            api_key_env=spec.api_key_env,
-            request_timeout_s=spec.request_timeout_s,
-            call_timeout_s=spec.call_timeout_s,
-            retry=spec.retry,
-            breaker=spec.breaker,
-            name="policy",
-        )
-    generator_cfg = client_config(
-        spec.llm_urls,
-        spec.llm_model,
-        max_concurrency=spec.llm_concurrency,
-        api_key_env=spec.api_key_env,
-        request_timeout_s=spec.request_timeout_s,
-        call_timeout_s=spec.call_timeout_s,
-        retry=spec.retry,
-        breaker=spec.breaker,
-        max_tokens=spec.max_tokens,
-    )
+        policy_cfg = client_config(spec.policy_urls or spec.llm_urls, spec.policy_model or spec.llm_model, **client,
+                                   name="policy")  # fmt: skip
+    generator_cfg = client_config(spec.llm_urls, spec.llm_model, **client, max_tokens=spec.max_tokens)
     llm = BuildLLM(
         generator_cfg, policy_cfg, prompt_version=spec.prompt_version, policy_max_tokens=spec.policy_max_tokens,
         max_tokens=spec.max_tokens,

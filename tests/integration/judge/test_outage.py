@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from askrl.bench.judge import start_server
 from askrl.judge.client import UNAVAILABLE, JudgeClient
 from askrl.judge.config import BreakerConfig, RetryConfig
 from askrl.judge.types import FailureKind, FinalVerdict
-from askrl.testing.scripted_server import ServerHandle
+from askrl.testing.scripted_server import ServerHandle, spawn
 
 GRADE = [{"role": "user", "content": "Grade this answer."}]
 RETRY = RetryConfig(max_attempts=2, initial_delay_s=0.01, max_delay_s=0.05, jitter_ratio=0.0)
@@ -27,7 +26,7 @@ class Judge:
     """A scripted judge subprocess on a fixed port: ``kill()`` it, ``start()`` it again on the same port."""
 
     def __init__(self) -> None:
-        self.proc, self.url = start_server()
+        self.proc, self.url = spawn()
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def kill(self) -> None:
@@ -35,7 +34,7 @@ class Judge:
         self.proc.wait(timeout=10)
 
     def start(self) -> None:
-        self.proc, _ = start_server(port=self.port)
+        self.proc, _ = spawn(port=self.port)
 
 
 @pytest.fixture
@@ -110,7 +109,7 @@ async def test_a_judge_that_answered_during_the_call_is_not_gone(
 
 async def test_queueing_counts_against_the_deadline(judge: Judge, make_client: Callable[..., JudgeClient]) -> None:
     judge.kill()
-    judge.proc, _ = start_server("--latency-ms", "800", port=judge.port)
+    judge.proc, _ = spawn("--latency-ms", "800", port=judge.port)
     client = make_client(f"{judge.url}/v1", max_concurrency=1, call_timeout_s=0.5)
     first, second = await asyncio.gather(*(client.complete(m, FinalVerdict) for m in calls(2)))
     assert {first.failure, second.failure} == {FailureKind.TIMEOUT}

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import hydra
 import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -30,8 +29,8 @@ from askrl.bench.rollout import row_run_kwargs
 from askrl.data.offline_turns import record_to_turn_rows
 from askrl.data.records import AskMindRecord, OverconfidenceRecord
 from askrl.data.verl_rows import records_to_rows
-from askrl.rollout import AGENT_NAME, agent_loop_config_path
 from askrl.rollout.shared_judge import close_shared_judges
+from askrl.testing.agent_loops import build_loop, register_agent_loops
 
 MIND = AskMindRecord(
     id="mind-1",
@@ -81,30 +80,6 @@ def trainer_config(*, response_length: int = 256, prompt_length: int = 256, askr
             "data": {"apply_chat_template_kwargs": {}},
             "askrl": askrl or {},
         }
-    )
-
-
-def register_agent_loops() -> dict:
-    """Load the shipped YAML into VERL's registry, as ``AgentLoopWorker.__init__`` does."""
-    registry = _verl.agent_loop_module._agent_loop_registry
-    for entry in OmegaConf.load(agent_loop_config_path()):
-        registry[entry.name] = entry
-    return registry
-
-
-def build_loop(config: DictConfig, server: Any, tokenizer: Any, name: str = AGENT_NAME) -> Any:
-    """The agent loop registered as ``name`` (default: the clarify loop), built like
-    ``AgentLoopWorker._run_agent_loop`` builds one (call inside a running loop)."""
-    entry = register_agent_loops()[name]
-    return hydra.utils.instantiate(
-        config=entry,
-        trainer_config=_verl.DictConfigWrap(config=config),
-        server_manager=server,
-        tokenizer=tokenizer,
-        processor=None,
-        hf_model_type="qwen2",
-        dataset_cls=_verl.RLHFDataset,
-        data_config=_verl.DictConfigWrap(config.data),
     )
 
 

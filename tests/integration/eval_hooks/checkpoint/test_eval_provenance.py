@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 from askrl.data.demo import demo_records
+from askrl.data.demo_tree import write_records
+from askrl.data.hub import DATASETS
+from askrl.testing.scripted_server import spawn
 from eval_hooks.results import read_records
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,19 +27,13 @@ ITEMS = 10
 
 def demo_data(root: Path) -> Path:
     """AskMind demo records in the AskBench layout the evaluator reads (``ask_bench/ask_mind/test.jsonl``)."""
-    path = root / "ask_bench" / "ask_mind" / "test.jsonl"
-    path.parent.mkdir(parents=True)
-    path.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n"
-                            for r in demo_records("askmind", ITEMS, seed=1)))  # fmt: skip
+    write_records(root / DATASETS["ask_mind"], demo_records("askmind", ITEMS, seed=1))
     return root
 
 
 def start_judge(port: int = 0, latency_ms: int = 200) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "askrl.testing.scripted_server", "--port", str(port),
-                             "--latency-ms", str(latency_ms)], cwd=REPO, text=True, stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip() + "/v1"
+    proc, url = spawn("--latency-ms", str(latency_ms), port=port)
+    return proc, f"{url}/v1"
 
 
 def run_cli(args: list[str]) -> subprocess.Popen[str]:
