@@ -21,12 +21,16 @@ train: setup
 learn: setup
 	$(PY) scripts/bench_learning.py $(ARGS)
 
-# The whole suite on CPU, end-to-end training runs and the vLLM servers included (GPU-only tests skip themselves).
+# The whole suite on CPU, end-to-end training runs and the vLLM servers included (GPU-only tests skip themselves;
+# the -m askbench_data ones need ../shared/data/askbench). Two pytest-xdist workers, each test module on one of them
+# (tests/conftest.py); the 15 slowest tests are listed at the end, so the cost stays visible.
+XDIST := -n 2 --dist loadgroup
 test: setup vllm
-	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not gpu" $(XDIST) --durations=15 $(PYTEST_ARGS)
 
+# Unit and integration tests without the end-to-end runs and the vLLM servers (-m slow).
 test-fast: setup
-	$(PY) -m pytest -m "not gpu and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not gpu and not slow" $(XDIST) --durations=15 $(PYTEST_ARGS)
 
 lint:
 	$(PY) -m ruff check askrl reward eval_hooks tests scripts

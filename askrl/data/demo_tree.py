@@ -16,6 +16,7 @@ benchmark, and never copies of AskBench.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -41,10 +42,10 @@ LETTERS = "ABCD"
 
 
 def write_records(path: Path, records: Iterable[BaseModel]) -> Path:
-    """``records`` as JSON lines at ``path`` (parents created), written to a temporary file and renamed into place, so
-    a reader never sees half a file."""
+    """``records`` as JSON lines at ``path`` (parents created), written to a file of this process and renamed into
+    place, so a reader (or a second writer of the same cached file) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text("".join(json.dumps(r.model_dump(mode="json", exclude_none=True)) + "\n" for r in records),
                    encoding="utf-8")  # fmt: skip
     tmp.replace(path)

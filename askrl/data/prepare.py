@@ -12,6 +12,7 @@ stops here with located errors.
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +39,14 @@ class PrepareResult:
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write to a file of this process, then rename it into place: two runs preparing the same cached data at once
+    (parallel tests, two launches) never read each other's half-written file."""
     import pandas as pd
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_parquet(path, index=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pd.DataFrame(rows).to_parquet(tmp, index=False)
+    tmp.replace(path)
 
 
 def prepare_parquet(

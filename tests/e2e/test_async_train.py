@@ -111,12 +111,14 @@ def _outage_run(tmp_path: Path, tiny_model: Path, run_bounded, *, for_s: float |
     return code, wall_s, outage, served_after, run_dir, (tmp_path / "train.log").read_text(errors="replace")
 
 
-def test_a_30s_judge_outage_mid_step_costs_no_masked_episode(tmp_path: Path, tiny_model: Path, run_bounded) -> None:
+def test_a_15s_judge_outage_mid_step_costs_no_masked_episode(tmp_path: Path, tiny_model: Path, run_bounded) -> None:
+    # 15 s: longer than a call's whole retry budget (4 attempts, about 7.5 s of backoff), so calls must wait for the
+    # endpoint to come back rather than retry through the outage
     code, wall_s, outage, served_after, run_dir, log = _outage_run(
-        tmp_path, tiny_model, run_bounded, for_s=30, extra=[]
+        tmp_path, tiny_model, run_bounded, for_s=15, extra=[]
     )
     assert code == 0, log[-6000:]
-    print(f"sync, 2 CPU steps through a 30 s judge outage in {wall_s:.1f}s")
+    print(f"sync, 2 CPU steps through a 15 s judge outage in {wall_s:.1f}s")
     assert outage.killed_at is not None and outage.restarted_at is not None and served_after > 0
     steps = read_steps(run_dir)
     assert len(steps) == 2

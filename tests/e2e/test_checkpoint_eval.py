@@ -1,7 +1,7 @@
 """Every checkpoint evaluated while training goes on, end to end on CPU through VERL's real trainer.
 
 Each run: ``python -m askrl.train recipe=askmind_grpo`` (the auto CPU profile, online AskMind episodes on generated
-demo records, the tiny model) for 3 steps with ``trainer.save_freq=1``; every checkpoint is evaluated on 2 AskMind
+demo records, the tiny model) for 3 steps (the serve backend: 2) with ``trainer.save_freq=1``; every checkpoint is evaluated on 2 AskMind
 items of the shared AskBench file by the real evaluator (``python -m eval_hooks.run``), with the scripted judge
 server as evaluation judge (its only double: every eval-judge request, arbiter or simulated user, gets the same
 scripted verdict "final and correct", so ``acc`` must be exactly 1.0 over the items the judge graded).
@@ -9,10 +9,10 @@ scripted verdict "final and correct", so ``acc`` must be exactly 1.0 over the it
 - rollout backend, LoRA (merged into the rollout weights): evaluated right after each weight sync; the judge is
   killed in the middle of step 3's evaluation, and training still finishes with that failure counted; wandb
   (offline) has ``eval/*`` at the right ``eval/global_step``; the LoRA run exports a merged plain model.
-- serve backend: killed right after the step-2 save and resumed with ``trainer.resume_mode=auto``; each step's
-  evaluation is in the history exactly once, served by vLLM's CPU build where ``.venv-vllm`` exists (else by
-  askrl's transformers server); the export of the last checkpoint loads, matches the actor's greedy
-  output, and its model card carries the evaluation.
+- serve backend (2 steps): killed right after the step-1 save and resumed with ``trainer.resume_mode=auto``; each
+  step's evaluation is in the history exactly once, served by vLLM's CPU build where ``.venv-vllm`` exists (else by
+  askrl's transformers server); the export of the last checkpoint loads, matches the actor's greedy output, and its
+  model card carries the evaluation (its vLLM serve check is ``test_checkpoint_export.py``'s).
 
 Wall time on the 2-core CI machine: see the printed lines (about 3 minutes per training process).
 """
@@ -123,11 +123,11 @@ def run_training(cmd: list[str], env: dict, log: Path, *, until: Callable[[], bo
     return proc.returncode, time.monotonic() - started
 
 
-def base_command(ckpt: Path, ray_dir: str, judge_url: str, askbench_dir: Path, backend: str) -> list[str]:
+def base_command(ckpt: Path, ray_dir: str, judge_url: str, askbench_dir: Path, backend: str, steps: int) -> list[str]:
     return [
         sys.executable, "-m", "askrl.train", "recipe=askmind_grpo",
         "askrl.cpu_model=tiny", "askrl.data.source=demo",
-        "askrl.cpu.total_training_steps=3", "trainer.save_freq=1",
+        f"askrl.cpu.total_training_steps={steps}", "trainer.save_freq=1",
         "askrl.cpu.eval_suites=[{name:askmind,limit:2}]",
         f"askrl.eval.backend={backend}",
         "askrl.eval.before_train=false",  # this test counts the evaluations of saved checkpoints only
@@ -145,8 +145,8 @@ def train_env(tmp_path: Path) -> dict:
             "ASKRL_DATA_DIR": "", "PYTHONUNBUFFERED": "1"}
 
 
-def export(ckpt: Path, out: Path, log: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "askrl.export", "--run", str(ckpt), "--out", str(out)],
+def export(ckpt: Path, out: Path, log: Path, *flags: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "askrl.export", "--run", str(ckpt), "--out", str(out), *flags],
                           capture_output=True, text=True, timeout=600)
     log.write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -159,10 +159,10 @@ def test_rollout_backend_lora_judge_killed_mid_evaluation_and_lora_export(
     judge = judge_server_factory()
     judge.script([{"json": VERDICT, "repeat": 100000}])
     ckpt, ray_dir = tmp_path / "ckpt", tempfile.mkdtemp(prefix="askrl-ce-", dir="/tmp")
-    cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "rollout") + [
+    cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "rollout", steps=3) + [
         "actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_alpha=16",
         "actor_rollout_ref.model.lora.merge=true",
-        "+askrl.eval.judge.call_timeout_s=30",  # the dead judge's calls fail after 30 s, not the default 300 s
+        "+askrl.eval.judge.call_timeout_s=10",  # the dead judge's calls fail after 10 s, not the default 300 s
     ]
     state = {"armed": False, "killed": False}
 
@@ -225,8 +225,8 @@ def test_serve_backend_killed_after_step2_resumes_each_evaluation_once_and_expor
     walls = []
     for attempt in ("first", "resumed"):
         ray_dir = tempfile.mkdtemp(prefix="askrl-ce-", dir="/tmp")
-        cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "serve") + ["trainer.resume_mode=auto"]
-        until = (lambda: (ckpt / "global_step_2" / "askrl_provenance.json").is_file()) if attempt == "first" else None
+        cmd = base_command(ckpt, ray_dir, judge.base_url, askbench_dir, "serve", steps=2) + ["trainer.resume_mode=auto"]
+        until = (lambda: (ckpt / "global_step_1" / "askrl_provenance.json").is_file()) if attempt == "first" else None
         try:
             code, wall_s = run_training(cmd, train_env, tmp_path / f"train_{attempt}.log", until=until)
         finally:
@@ -234,26 +234,25 @@ def test_serve_backend_killed_after_step2_resumes_each_evaluation_once_and_expor
         walls.append(wall_s)
         if attempt == "first":
             assert code is None  # killed
-            assert len(history(ckpt)) < 2, "both evaluations finished before the kill: nothing left to resume"
+            assert len(history(ckpt)) < 1, "step 1's evaluation finished before the kill: nothing left to resume"
         else:
             assert code == 0, (tmp_path / "train_resumed.log").read_text(errors="replace")[-6000:]
     print(f"serve-backend run: killed after {walls[0]:.1f}s, resumed run {walls[1]:.1f}s")
 
     lines = history(ckpt)
-    assert sorted(r["global_step"] for r in lines) == [1, 2, 3]  # each step exactly once
+    assert sorted(r["global_step"] for r in lines) == [1, 2]  # each step exactly once
     for record in lines:
         assert record["status"] == "ok" and record["backend"] == "serve", record
         assert record["suites"]["askmind"]["acc"] == 1.0 and record["suites"]["askmind"]["n"] == 2
-    for step in (1, 2, 3):  # vLLM's CPU build where .venv-vllm exists, else askrl's transformers server
+    for step in (1, 2):  # vLLM's CPU build where .venv-vllm exists, else askrl's transformers server
         log = (ckpt / "eval" / f"global_step_{step}" / "server.log").read_text(errors="replace")
         assert ("vllm.entrypoints.openai.api_server" in log) == (vllm_python() is not None), log[-2000:]
-    assert (ckpt / "merged" / "global_step_3" / "config.json").is_file()
+    assert (ckpt / "merged" / "global_step_2" / "config.json").is_file()
     rows = eval_rows(tmp_path)
-    assert {1, 2, 3} <= set(rows) and all(rows[s]["eval/askmind/acc"] == 1.0 for s in (1, 2, 3))
+    assert {1, 2} <= set(rows) and all(rows[s]["eval/askmind/acc"] == 1.0 for s in (1, 2))
 
-    summary = export(ckpt, tmp_path / "export", tmp_path / "export.log")
-    assert summary["step"] == 3
-    if vllm_python() is not None:  # the export's vLLM check ran for real: 4 prompts, 16 greedy tokens each
-        assert summary["vllm"]["served"] and summary["vllm"]["prompts"] == 4, summary
+    # The export's vLLM serve check has its own test (tests/integration/eval_hooks/checkpoint/test_checkpoint_export.py)
+    summary = export(ckpt, tmp_path / "export", tmp_path / "export.log", "--skip-vllm")
+    assert summary["step"] == 2
     card = (tmp_path / "export" / "README.md").read_text()
-    assert "at step 3" in card and "reward fingerprint" in card and "| askmind |" in card
+    assert "at step 2" in card and "reward fingerprint" in card and "| askmind |" in card

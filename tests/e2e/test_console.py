@@ -12,6 +12,7 @@ About 2 minutes on 2 cores; run under the heavy lock (it starts Ray).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -85,6 +86,13 @@ def test_the_console_has_progress_metrics_evaluation_and_summary(quiet_run: tupl
     assert re.search(r"^eval step 2 \(ok, \d+s\): ", console, re.M), console[-3000:]
     assert "askrl run summary" in console and f"python -m askrl.report {run_dir}" in console
     assert "wandb sync " in console  # no credentials: offline, with the command to upload it
+
+
+def test_the_askmind_grpo_recipe_trained_two_healthy_steps(quiet_run: tuple[str, Path], check_two_recipe_steps) -> None:
+    console, run_dir = quiet_run
+    assert "askrl: no GPU found: running the CPU profile" in console
+    steps = {r["step"]: r["metrics"] for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines())}
+    check_two_recipe_steps(steps, run_dir / "conversations.jsonl", run_dir.parent)
 
 
 def test_the_report_of_the_finished_run_has_every_plot(quiet_run: tuple[str, Path], tmp_path: Path) -> None:

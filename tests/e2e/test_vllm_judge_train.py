@@ -18,7 +18,8 @@ import pytest
 from askrl.bench.trainer_modes import policy_copy, read_steps
 from askrl.bench.vllm_metrics import REQUESTS, vllm_counter
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+# one worker for both modules of the session's vLLM judge pair (tests/conftest.py: vllm_judges), so it starts once
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), pytest.mark.xdist_group("vllm_judges")]
 TIMEOUT_S = 1200
 
 
@@ -36,6 +37,7 @@ def test_two_cpu_steps_graded_by_two_vllm_judges_with_structured_outputs(
         "+askrl.judge.prompt_version=v1",
         "trainer.total_training_steps=2", "trainer.save_freq=-1", "trainer.logger=[console]",
         "askrl.cpu.eval_suites=[]",
+        "askrl.cpu.rollout_n=2",  # groups of 2: half the judge calls of the CPU profile's 4, still a GRPO group
         f"trainer.default_local_dir={run_dir}",
         f"ray_kwargs.ray_init._temp_dir={tempfile.mkdtemp(prefix='askrl-vllm-judge-', dir='/tmp')}",
     ]  # fmt: skip

@@ -93,8 +93,12 @@ def test_gpu_recipe_on_this_machine_fails_preflight_with_one_line_per_problem() 
     assert "Traceback" not in proc.stderr
 
 
-def test_without_a_gpu_the_main_command_falls_back_to_the_cpu_profile() -> None:
-    proc = train(["recipe=askmind_grpo", "askrl.cpu_model=tiny", "askrl.dry_run=true"], WANDB_MODE="")
+@pytest.mark.parametrize("recipe", ["askmind_grpo", "askmind_dapo", "overconfidence_grpo"])
+def test_without_a_gpu_the_main_command_falls_back_to_the_cpu_profile(recipe: str) -> None:
+    # every stage but the launch (prepare, preflight, VERL's validate_config): the end-to-end tests train
+    # askmind_grpo and overconfidence_dapo, which cover the parts the other two recipes combine, and these dry runs
+    # check those two
+    proc = train([f"recipe={recipe}", "askrl.cpu_model=tiny", "askrl.dry_run=true"], WANDB_MODE="")
     assert proc.returncode == 0, proc.stderr[-3000:]
     notices = [line for line in proc.stderr.splitlines() if line.startswith("askrl: ")]
     assert notices[0].startswith("askrl: no GPU found: running the CPU profile")
@@ -102,6 +106,7 @@ def test_without_a_gpu_the_main_command_falls_back_to_the_cpu_profile() -> None:
     assert any("generated demo records" in n for n in notices)
     assert any(n.startswith("askrl: reward paper_v1 (hash ") and "fingerprint " in n for n in notices)
     cfg = yaml.safe_load(proc.stdout)
+    assert (cfg["askrl"]["task"], cfg["trainer"]["experiment_name"]) == (recipe.split("_")[0], recipe)
     assert cfg["askrl"]["judge"] == {"backend": "lexical"}
     assert cfg["actor_rollout_ref"]["rollout"]["name"] == "hf_cpu"
     assert cfg["actor_rollout_ref"]["rollout"]["agent"]["default_agent_loop"] == "askrl_clarify"

@@ -22,7 +22,8 @@ from askrl.bench.vllm_metrics import REQUESTS, vllm_counter
 from askrl.judge.probe import check_judge_schemas
 from askrl.judge.structured import SentSchema, check_schemas, send_schema, sent_schemas, training_schemas
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+# one worker for both modules of the session's vLLM judge pair (tests/conftest.py: vllm_judges), so it starts once
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), pytest.mark.xdist_group("vllm_judges")]
 REPO = Path(__file__).resolve().parents[2]
 
 

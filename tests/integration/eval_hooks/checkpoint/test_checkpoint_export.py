@@ -126,6 +126,7 @@ def test_choosing_a_checkpoint_names_the_problem(run_dir: Path, tmp_path: Path) 
         choose_step(tmp_path, None)
 
 
+@pytest.mark.slow  # it starts a model server (vLLM's CPU build where .venv-vllm exists): 30-40 s
 def test_serve_backend_merges_serves_and_evaluates_one_checkpoint(run_dir: Path, judge_server,
                                                                   askbench_dir: Path) -> None:
     judge_server.script([{"json": {"is_final_answer": True, "is_correct": True, "all_required_points_resolved": True},
