@@ -23,8 +23,8 @@ learn: setup
 
 # The whole suite on CPU, end-to-end training runs and the vLLM servers included (GPU-only tests skip themselves;
 # the -m askbench_data ones need ../shared/data/askbench). Two pytest-xdist workers, each test module on one of them
-# (tests/conftest.py); the 15 slowest tests are listed at the end, so the cost stays visible.
-XDIST := -n 2 --dist loadgroup
+# (a module-scoped training run or server pair starts once); the 15 slowest tests are listed at the end.
+XDIST := -n 2 --dist loadfile
 test: setup vllm
 	$(PY) -m pytest -m "not gpu" $(XDIST) --durations=15 $(PYTEST_ARGS)
 

@@ -1,7 +1,7 @@
 """Shared pytest fixtures for askrl's suite.
 
-Subsets (each command runs from the repo root in .venv; ``make`` adds ``-n 2 --dist loadgroup``, two pytest-xdist
-workers, and ``--durations=15``):
+Subsets (each command runs from the repo root in .venv; ``make`` adds ``-n 2 --dist loadfile``, two pytest-xdist
+workers with each test module on one of them, so a module-scoped training run starts once, and ``--durations=15``):
 - everything CI runs:              pytest -m "not gpu"        (== make test)
 - fast layers only:                pytest -m "not gpu and not slow"   (== make test-fast)
 - end-to-end CPU training runs:    pytest -m slow tests/e2e
@@ -28,15 +28,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist's ``--dist loadgroup`` every test module stays on one worker, so a module-scoped training
-    run (most end-to-end modules share one) starts once; a module that shares a session-scoped server with another
-    names a common group itself (``pytest.mark.xdist_group("vllm_judges")``)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture(scope="session")

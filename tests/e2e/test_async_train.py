@@ -42,6 +42,7 @@ def test_colocate_async_trains_two_steps_with_askrl_hooks(tmp_path: Path, tiny_m
         "askrl.cpu_model=tiny",
         "trainer.v1.trainer_mode=colocate_async",
         "askrl.tracking.conversations_every=1",
+        "askrl.cpu.eval_suites=[]",  # checkpoint evaluation has its own tests (test_checkpoint_eval.py)
         "trainer.save_freq=-1",
         f"trainer.default_local_dir={run_dir}",
         f"ray_kwargs.ray_init._temp_dir={tempfile.mkdtemp(prefix='askrl-async-', dir='/tmp')}",
@@ -103,7 +104,9 @@ def _outage_run(tmp_path: Path, tiny_model: Path, run_bounded, *, for_s: float |
     outage = Outage(url, proc, after=2, for_s=for_s)
     run_dir = tmp_path / "ckpt"
     policy = policy_copy(tiny_model, tmp_path / "policy")
-    cmd = train_command(policy=policy, judge_url=url, run_dir=run_dir, mode="sync", steps=2, extra=extra)
+    # no checkpoint evaluation: its calls to the same judge would meet the outage instead of a training step's
+    cmd = train_command(policy=policy, judge_url=url, run_dir=run_dir, mode="sync", steps=2,
+                        extra=["askrl.cpu.eval_suites=[]", *extra])
     try:
         code, wall_s = run_bounded(cmd, env=_env(tmp_path), timeout_s=TIMEOUT_S, log=tmp_path / "train.log")
     finally:

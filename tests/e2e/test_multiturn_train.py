@@ -2,8 +2,8 @@
 
 Runs ``python -m askrl.train recipe=smoke profile=cpu`` (helper "cpu"'s launcher: FSDP2 actor over gloo, ``hf_cpu``
 rollout, Ray) with the smoke recipe switched to askrl's clarify loop: AskMind rows built by
-``askrl.data.verl_rows.records_to_rows`` from ``../shared/data/askbench/ask_bench/ask_mind/test.jsonl`` (read here,
-written to a temporary parquet, never copied into the repo), the agent loop from ``askrl/rollout/agent_loops.yaml``,
+``askrl.data.verl_rows.records_to_rows`` from the project's AskBench-format AskMind file (``askbench_dir``, written
+to a temporary parquet), the agent loop from ``askrl/rollout/agent_loops.yaml``,
 the lexical judge (default ``askrl.judge``) as grader and simulated user, and ``askrl_turn_grpo`` advantages.
 
 Faked: nothing inside the run. The policy is the tiny random model; because a random model almost never emits its
@@ -31,7 +31,7 @@ from askrl.rollout import AGENT_NAME, agent_loop_config_path
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
-MAX_PROMPT_TOKENS = 64
+MAX_PROMPT_TOKENS = 96  # the demo's shortest AskMind prompts are 92 tokens long in the tiny tokenizer
 RESPONSE_TOKENS = 320
 
 

@@ -48,6 +48,7 @@ def test_recipe_trains_two_steps_on_cpu(recipe: str, tmp_path: Path, tiny_model:
         sys.executable, "-m", "askrl.train", f"recipe={recipe}",
         "askrl.cpu_model=tiny",
         "askrl.tracking.conversations_every=1",
+        "askrl.cpu.eval_suites=[]",  # checkpoint evaluation has its own tests (test_checkpoint_eval.py)
         "trainer.logger=[console,file,wandb]",
         "trainer.save_freq=-1",
         f"trainer.default_local_dir={tmp_path / 'ckpt'}",
