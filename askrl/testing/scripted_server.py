@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible HTTP server on 127.0.0.1 for judge tests and benchmarks (a test double).
 
-Who uses it: the ``judge_server`` / ``judge_server_factory`` pytest fixtures (in a background thread) and
-``scripts/bench_judge.py`` (as a subprocess). Nothing in training imports it.
+Who uses it: the ``judge_server`` / ``judge_server_factory`` pytest fixtures (in a background thread), the
+benchmarks and the tests that kill and restart a judge (as a subprocess, ``spawn``), and the README's CPU demo of
+data building. Nothing in training imports it.
 
 Contract: ``GET /health``, ``GET /v1/models``, ``POST /v1/chat/completions`` (any model name; ``usage`` reported
 as word counts). A server started with ``reject_response_format`` answers every request that carries a
@@ -19,6 +20,7 @@ each request arrived and was answered (``arrived_s``/``done_s``, unix seconds) a
 clears the script, the log and the fault counters and restores the start-up options.
 
     python -m askrl.testing.scripted_server --port 0 --latency-ms 200 --seed 1   # prints its URL, then serves
+    proc, url = spawn("--latency-ms", "200")                                     # the same, as a subprocess
     with ScriptedServer(ServerOptions(error_rate=0.1)) as server:                # in a background thread
         server.script([{"json": {"decision": "correct"}}]); server.base_url      # http://127.0.0.1:PORT/v1
 """
