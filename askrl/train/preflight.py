@@ -12,7 +12,9 @@ Checks (each a small function returning problem lines, so tests can drive them o
 - the GPU count the config asks for fits this machine (single-node only; a CPU profile has nothing to check);
 - a driver that joins a running Ray cluster (``ray_kwargs.ray_init.address``, multi-node) passes no resources;
 - checkpoint evaluation (``askrl.eval``): its own judge endpoints answer, its local suite data exists, the GPUs it
-  sets aside stay out of Ray's pool, and the ``rollout`` backend is not asked of a trainer without rollout servers.
+  sets aside stay out of Ray's pool, and the ``rollout`` backend is not asked of a trainer without rollout servers;
+- ``trainer.checkpoint_callback_class`` imports (a path from before the callbacks moved to ``eval_hooks/checkpoint/``
+  is named with the new one).
 
 ``run_preflight`` collects all problems and raises ``PreflightError`` with every line; it never starts Ray.
 """
@@ -215,6 +217,29 @@ def check_eval(cfg, settings) -> list[str]:  # noqa: ANN001  (DictConfig, AskrlS
     return problems
 
 
+#: Where askrl's checkpoint callbacks lived before ``eval_hooks/checkpoint/`` (a recipe may still name them).
+MOVED_CALLBACKS = {
+    "eval_hooks.checkpoint_callback.CheckpointEvalCallback": "eval_hooks.checkpoint.callback.CheckpointEvalCallback",
+    "eval_hooks.provenance.ProvenanceCallback": "eval_hooks.checkpoint.provenance.ProvenanceCallback",
+}
+
+
+def check_checkpoint_callback(path: str | None) -> list[str]:
+    """``trainer.checkpoint_callback_class`` must import: VERL would only try after Ray and the workers are up."""
+    if not path:
+        return []
+    if path in MOVED_CALLBACKS:
+        return [f"trainer.checkpoint_callback_class={path}: askrl's callback moved; use {MOVED_CALLBACKS[path]}"]
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    try:
+        found = hasattr(importlib.import_module(module), name) if module else False
+    except ImportError as err:
+        return [f"trainer.checkpoint_callback_class={path}: cannot import {module} ({err})"]
+    return [] if found else [f"trainer.checkpoint_callback_class={path}: {module or path!r} has no {name or path!r}"]
+
+
 def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSettings: imported lazily by callers)
     """Every check for a resolved training config; raise ``PreflightError`` listing all problems at once."""
     from askrl.judge.config import JudgeConfig
@@ -240,5 +265,6 @@ def run_preflight(cfg, settings) -> None:  # noqa: ANN001  (DictConfig, AskrlSet
     problems += check_gpus(int(cfg.trainer.n_gpus_per_node), int(cfg.trainer.nnodes), str(cfg.trainer.device))
     problems += check_ray_init(OmegaConf.to_container(cfg.ray_kwargs.ray_init))
     problems += check_eval(cfg, settings)
+    problems += check_checkpoint_callback(cfg.trainer.get("checkpoint_callback_class"))
     if problems:
         raise PreflightError(problems)

@@ -197,3 +197,16 @@ def test_run_preflight_checks_the_composed_configs_prompt_limit(tiny_model: Path
     else:
         raise AssertionError("a limit that drops every row passed the preflight")
     run_preflight(*_eval_config([*base, "askrl.cpu.max_prompt_length=8", "data.filter_overlong_prompts=false"]))
+
+
+def test_a_checkpoint_callback_that_does_not_import_is_named_before_ray() -> None:
+    from askrl.train.preflight import check_checkpoint_callback
+
+    assert check_checkpoint_callback("eval_hooks.checkpoint.callback.CheckpointEvalCallback") == []
+    assert check_checkpoint_callback(None) == []
+    (moved,) = check_checkpoint_callback("eval_hooks.checkpoint_callback.CheckpointEvalCallback")
+    assert moved.endswith("use eval_hooks.checkpoint.callback.CheckpointEvalCallback")
+    (missing,) = check_checkpoint_callback("eval_hooks.checkpoint.callback.NoSuchCallback")
+    assert "has no 'NoSuchCallback'" in missing
+    (unimportable,) = check_checkpoint_callback("no_such_package.Callback")
+    assert unimportable.startswith("trainer.checkpoint_callback_class=no_such_package.Callback: cannot import")
