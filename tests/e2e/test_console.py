@@ -50,7 +50,7 @@ def quiet_run(tmp_path_factory: pytest.TempPathFactory, run_bounded, askbench_di
     cmd = [
         sys.executable, "-m", "askrl.train", "recipe=askmind_grpo",
         "askrl.cpu_model=tiny",
-        "askrl.cpu.eval_suites=[{name:askmind,limit:2},{name:calibration,limit:3}]",
+        "askrl.cpu.eval_suites=[{name:askmind,limit:1},{name:calibration,limit:2}]",
         f"trainer.default_local_dir={run_dir}",
         f"ray_kwargs.ray_init._temp_dir={ray_dir}",
     ]  # fmt: skip

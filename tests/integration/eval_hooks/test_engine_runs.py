@@ -38,6 +38,9 @@ def test_resume_after_a_kill_loses_nothing_and_repeats_nothing(judge_server_fact
         if results.exists() and len(results.read_text().splitlines()) >= 6:
             break
         time.sleep(0.05)
+    # from now on every candidate request hangs, so the run cannot finish before the kill, however busy the machine
+    server.script([{"hang": True, "repeat": 100000}])
+    time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done_before = {sid for sid, r in read_records(results).items() if r["status"] == "ok"}
