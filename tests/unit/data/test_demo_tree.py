@@ -33,6 +33,15 @@ def test_every_named_set_is_written_and_loads_as_its_kind(askbench_dir: Path) ->
         assert (name, loaded.kind, len(loaded.records), len(set(loaded.ids))) == (name, kind, expected, expected)
 
 
+def test_no_two_items_of_a_set_ask_the_same_question(askbench_dir: Path) -> None:
+    # a repeated question would be a near-duplicate to the data builder and one item twice to the evaluator
+    for name in DATASETS:
+        records = load_records(askbench_dir / DATASETS[name]).records
+        questions = [getattr(r, "degraded_question", None) or getattr(r, "ori_question", None)
+                     or getattr(r, "question", None) or r.prompt[-1].content for r in records]  # fmt: skip
+        assert len(set(questions)) == len(questions), name
+
+
 def test_calibration_pairs_every_askmind_item_with_its_twin(askbench_dir: Path) -> None:
     mind = load_records(askbench_dir / DATASETS["ask_mind"]).records
     over = load_records(askbench_dir / DATASETS["ask_overconfidence"]).records
