@@ -116,16 +116,10 @@ def wire_demo_eval_data(cfg: DictConfig, settings: AskrlSettings) -> bool:
         or os.environ.get(ASKRL_DATA_DIR)
     ):
         return False
-    from askrl.data.demo import demo_records
-    from askrl.data.demo_tree import askmind_with_twins, write_records
-    from askrl.data.hub import DATASETS
+    from askrl.data.demo_tree import demo_tree
 
     root = askrl_home() / "data" / f"eval-demo-seed{_DEMO_EVAL_SEED}-n{_DEMO_EVAL_COUNT}-twins"
-    files = askmind_with_twins(demo_records("askmind", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED),
-                               demo_records("overconfidence", _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED))
-    for name, records in files.items():
-        if not (root / DATASETS[name]).is_file():
-            write_records(root / DATASETS[name], records)
+    demo_tree(root, _DEMO_EVAL_COUNT, seed=_DEMO_EVAL_SEED, datasets=["ask_mind", "ask_overconfidence"])
     with open_dict(cfg):
         cfg.askrl.eval.data_dir = str(root)
     notice(f"CPU profile: checkpoint evaluation reads generated demo records ({root}); set askrl.eval.data_dir "
